@@ -1,0 +1,224 @@
+using System.Text.RegularExpressions;
+using JobQueue.Engine.Storage;
+
+namespace JobQueue.Engine;
+
+/// <summary>
+/// The engine's API for everything a user does to jobs: it validates, applies the clock and the
+/// retry policy, and calls the store. Drivable from a cmdlet, a test or a console program.
+/// </summary>
+public sealed partial class JobClient
+{
+    public const int MinPriority = 1;
+    public const int MaxPriority = 10;
+    public const int DefaultPriority = 5;
+    public const int DefaultMaxRetries = 3;
+    public static readonly TimeSpan DefaultClaimLease = TimeSpan.FromMinutes(30);
+    public static readonly string[] KnownJobTypes = { "training", "evaluation", "export", "retraining" };
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
+    private static partial Regex JobTypePattern();
+
+    public JobClient(IJobStore store, IClock? clock = null, RetryPolicy? retryPolicy = null)
+    {
+        Store = store;
+        Clock = clock ?? SystemClock.Instance;
+        RetryPolicy = retryPolicy ?? RetryPolicy.Default;
+    }
+
+    public IJobStore Store { get; }
+    public IClock Clock { get; }
+    public RetryPolicy RetryPolicy { get; }
+
+    public static string DefaultWorkerId() => $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
+
+    // ---- validation -----------------------------------------------------------------------
+
+    public static void ValidateJobType(string? type)
+    {
+        if (type is null || !JobTypePattern().IsMatch(type))
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument,
+                $"'{Shorten(type)}' is not a valid job type. Use training, evaluation, export, retraining, or a name that starts with a letter and has up to 64 letters, digits, '_', '.' or '-'.",
+                type, code: "InvalidJobType");
+        }
+    }
+
+    public static void ValidatePriority(int priority)
+    {
+        if (priority is < MinPriority or > MaxPriority)
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument,
+                $"Priority {priority} is out of range; use 1 (lowest) to 10 (highest).", priority, code: "InvalidPriority");
+        }
+    }
+
+    public static void ValidateMaxRetries(int maxRetries)
+    {
+        if (maxRetries is < 0 or > 1000)
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, $"MaxRetries {maxRetries} is out of range; use 0 to 1000.", maxRetries, code: "InvalidMaxRetries");
+        }
+    }
+
+    public static void Validate(NewJob job)
+    {
+        ValidateJobType(job.JobType);
+        ValidatePriority(job.Priority);
+        ValidateMaxRetries(job.MaxRetries);
+        if (job.GpuCount is < 0 or > 1024)
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, $"GpuCount {job.GpuCount} is out of range; use 0 to 1024.", job.GpuCount);
+        }
+        if (job.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, $"Timeout {timeout} must be positive.", timeout);
+        }
+        if (job.Name is { Length: > 256 })
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, "A job name may have at most 256 characters.", Shorten(job.Name));
+        }
+        if (job.Command is { } command && (command.Count == 0 || string.IsNullOrEmpty(command[0])))
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, "The command must start with the program to run.", null);
+        }
+    }
+
+    internal static string Shorten(string? text) =>
+        text is null ? "(null)" : text.Length <= 80 ? text : text[..77] + "...";
+
+    // ---- jobs -----------------------------------------------------------------------------
+
+    public TrainingJob Submit(NewJob job)
+    {
+        Validate(job);
+        job = job with { ConfigJson = ConfigJson.NormalizeObject(job.ConfigJson) };
+        var now = Clock.UtcNow;
+        var id = Store.Insert(job, now);
+        return NewJobView.ToJob(job, id, now, Store.Database);
+    }
+
+    /// <summary>Inserts many jobs in one transaction; all are validated first, so a bad one changes nothing.</summary>
+    public IReadOnlyList<TrainingJob> SubmitBatch(IReadOnlyList<NewJob> jobs)
+    {
+        var normalized = new NewJob[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            Validate(jobs[i]);
+            normalized[i] = jobs[i] with { ConfigJson = ConfigJson.NormalizeObject(jobs[i].ConfigJson) };
+        }
+        if (normalized.Length == 0) return Array.Empty<TrainingJob>();
+        var now = Clock.UtcNow;
+        var ids = Store.InsertBatch(normalized, now);
+        var created = new TrainingJob[ids.Count];
+        for (var i = 0; i < created.Length; i++)
+        {
+            created[i] = NewJobView.ToJob(normalized[i], ids[i], now, Store.Database);
+        }
+        return created;
+    }
+
+    public TrainingJob GetJob(long jobId) => Store.Get(jobId) ?? throw NotFound(jobId);
+
+    public TrainingJob? Claim(string workerId, IReadOnlyList<string>? types = null, TimeSpan? lease = null, int maxGpuCount = int.MaxValue)
+    {
+        if (string.IsNullOrWhiteSpace(workerId))
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, "The worker id must not be empty.", workerId);
+        }
+        if (types is not null)
+        {
+            foreach (var type in types) ValidateJobType(type);
+        }
+        return Store.Claim(new ClaimRequest(workerId, lease ?? DefaultClaimLease, types, maxGpuCount, Environment.MachineName), Clock.UtcNow);
+    }
+
+    public TrainingJob Finish(FinishRequest request) =>
+        Store.Finish(request with { RetryPolicy = request.RetryPolicy ?? RetryPolicy }, Clock.UtcNow);
+
+    public TrainingJob Cancel(long jobId) => Store.Cancel(jobId, Clock.UtcNow);
+
+    public TrainingJob Restart(long jobId) => Store.Restart(jobId, Clock.UtcNow);
+
+    public void Remove(long jobId) => Store.Remove(jobId);
+
+    public int RemoveFinished(IReadOnlyCollection<JobStatus> statuses, TimeSpan olderThan)
+    {
+        if (statuses.Any(s => !s.IsTerminal()))
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument,
+                "Only completed, failed or cancelled jobs can be removed by age.", string.Join(",", statuses));
+        }
+        if (olderThan < TimeSpan.Zero)
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, "OlderThan must not be negative.", olderThan);
+        }
+        return Store.RemoveFinished(statuses, Clock.UtcNow - olderThan);
+    }
+
+    // ---- logs -----------------------------------------------------------------------------
+
+    public long Log(long jobId, JobLogLevel level, string message, int? attempt = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return Store.AddLog(jobId, level, message, Clock.UtcNow, attempt);
+    }
+
+    public IReadOnlyList<JobLogEntry> GetLogs(LogQuery query)
+    {
+        if (query.Tail is < 0)
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, "Tail must not be negative.", query.Tail);
+        }
+        var logs = Store.GetLogs(query);
+        if (logs.Count == 0 && query.AfterLogId == 0 && Store.Get(query.JobId) is null)
+        {
+            throw NotFound(query.JobId);
+        }
+        return logs;
+    }
+
+    // ---- the queue ------------------------------------------------------------------------
+
+    public JobQueueStatistics Statistics(string? jobType = null)
+    {
+        if (jobType is not null) ValidateJobType(jobType);
+        return Store.Statistics(jobType);
+    }
+
+    public void Backup(string destinationPath, bool overwrite)
+    {
+        var full = Path.GetFullPath(destinationPath);
+        if (Store is Storage.Sqlite.SqliteJobStore sqlite && string.Equals(full, sqlite.Path, StringComparison.Ordinal))
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, "The backup destination is the database itself; choose another file.", full);
+        }
+        if (Directory.Exists(full))
+        {
+            throw new JobQueueException(ErrorKind.DestinationExists, $"The destination '{full}' is a folder; give a file path.", full);
+        }
+        if (File.Exists(full))
+        {
+            if (!overwrite)
+            {
+                throw new JobQueueException(ErrorKind.DestinationExists, $"The file '{full}' already exists. Use -Force to replace it.", full);
+            }
+        }
+        var folder = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        // Write beside the destination, then move into place, so a failed backup never leaves half a file.
+        var temp = full + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            Store.Backup(temp);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    public static JobQueueException NotFound(long jobId) =>
+        new(ErrorKind.JobNotFound, $"No job with id {jobId} exists in this queue.", jobId);
+}

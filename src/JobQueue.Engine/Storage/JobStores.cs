@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using JobQueue.Engine.Storage.Sqlite;
+
+namespace JobQueue.Engine.Storage;
+
+/// <summary>
+/// Opens stores by the database string a user gives, and keeps one open store per database for
+/// the life of the process, so a loop of cmdlet calls reuses one connection and its prepared
+/// statements.
+/// </summary>
+public static class JobStores
+{
+    private static readonly ConcurrentDictionary<string, IJobStore> Open = new(StringComparer.Ordinal);
+    private static readonly object OpenGate = new();
+
+    public static bool IsPostgres(string database) =>
+        database.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+        || database.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+        || database.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The store for an already resolved database (a full path or a connection string).</summary>
+    public static IJobStore Get(string database)
+    {
+        if (Open.TryGetValue(database, out var store) && IsStillThere(store))
+        {
+            return store;
+        }
+        lock (OpenGate)
+        {
+            if (Open.TryGetValue(database, out store))
+            {
+                if (IsStillThere(store)) return store;
+                Open.TryRemove(database, out _);
+                store.Dispose();
+            }
+            store = Create(database);
+            Open[database] = store;
+            return store;
+        }
+    }
+
+    /// <summary>Closes the cached store of a database, e.g. before its file is replaced.</summary>
+    public static void Close(string database)
+    {
+        if (Open.TryRemove(database, out var store)) store.Dispose();
+    }
+
+    public static void CloseAll()
+    {
+        foreach (var key in Open.Keys.ToList()) Close(key);
+    }
+
+    private static IJobStore Create(string database)
+    {
+        if (IsPostgres(database))
+        {
+            throw new JobQueueException(ErrorKind.DatabaseUnavailable,
+                "PostgreSQL databases are not supported by this build of JobQueue; use an SQLite file path.", null);
+        }
+        return new SqliteJobStore(database);
+    }
+
+    // A file deleted or replaced under a cached connection must not swallow new jobs.
+    private static bool IsStillThere(IJobStore store) =>
+        store is not SqliteJobStore sqlite || File.Exists(sqlite.Path);
+}
+
+/// <summary>Where the queue lives when the user names no database (SPEC section 1).</summary>
+public static class DatabaseLocator
+{
+    public const string EnvironmentVariable = "JOBQUEUE_DATABASE";
+
+    public static string DefaultDatabase()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        return string.IsNullOrWhiteSpace(fromEnv) ? DefaultFile() : fromEnv;
+    }
+
+    public static string DefaultFile()
+    {
+        string root;
+        if (OperatingSystem.IsWindows())
+        {
+            root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        }
+        else if (OperatingSystem.IsMacOS())
+        {
+            root = System.IO.Path.Combine(Home(), "Library", "Application Support");
+        }
+        else
+        {
+            var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+            root = string.IsNullOrWhiteSpace(xdg) ? System.IO.Path.Combine(Home(), ".local", "share") : xdg;
+        }
+        return System.IO.Path.Combine(root, "JobQueue", "jobs.db");
+    }
+
+    private static string Home() =>
+        Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home
+            ? home
+            : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+}

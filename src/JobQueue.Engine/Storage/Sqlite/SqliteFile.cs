@@ -1,0 +1,98 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace JobQueue.Engine.Storage.Sqlite;
+
+/// <summary>Checks and prepares the file before SQLite touches it, so mistakes change nothing.</summary>
+internal static class SqliteFile
+{
+    private static readonly byte[] Header = Encoding.ASCII.GetBytes("SQLite format 3\0");
+
+    /// <summary>
+    /// Makes the folder (owner-only on Unix) and an empty owner-only file when neither exists;
+    /// refuses a file that is not an SQLite database.
+    /// </summary>
+    public static void EnsureCreatable(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new JobQueueException(ErrorKind.DatabaseNotWritable,
+                $"The database path '{path}' is a folder. Give the path of a file, such as '{System.IO.Path.Combine(path, "jobs.db")}'.", path);
+        }
+        if (File.Exists(path))
+        {
+            CheckHeader(path);
+            return;
+        }
+        try
+        {
+            var folder = System.IO.Path.GetDirectoryName(path);
+            if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+            {
+                if (OperatingSystem.IsWindows())
+                {
+                    Directory.CreateDirectory(folder);
+                }
+                else
+                {
+                    Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                }
+            }
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+            using (new FileStream(path, options))
+            {
+            }
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another process created it first; SQLite takes it from here.
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new JobQueueException(ErrorKind.DatabaseNotWritable,
+                $"Cannot create the database '{path}': {ex.Message}", path, ex);
+        }
+    }
+
+    private static void CheckHeader(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length == 0) return;
+            var buffer = new byte[Header.Length];
+            var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            if (read < Header.Length || !buffer.AsSpan().SequenceEqual(Header))
+            {
+                throw NotADatabase(path);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new JobQueueException(ErrorKind.DatabaseNotWritable, $"Cannot read the database '{path}': {ex.Message}", path, ex);
+        }
+    }
+
+    public static JobQueueException NotADatabase(string path) => new(ErrorKind.NotAJobQueueDatabase,
+        $"The file '{path}' is not a JobQueue database (it is not an SQLite file). Choose another path; the file was not changed.", path);
+}
+
+internal static class SqliteErrors
+{
+    public static JobQueueException Translate(SqliteException ex, string path) => ex.SqliteErrorCode switch
+    {
+        26 => SqliteFile.NotADatabase(path),
+        8 => new JobQueueException(ErrorKind.DatabaseNotWritable, $"The database '{path}' is read-only: {ex.Message}", path, ex),
+        14 => new JobQueueException(ErrorKind.DatabaseNotWritable, $"Cannot open the database '{path}': {ex.Message}", path, ex),
+        13 => new JobQueueException(ErrorKind.DatabaseNotWritable, $"The disk holding '{path}' is full; nothing was written.", path, ex),
+        10 => new JobQueueException(ErrorKind.DatabaseUnavailable, $"I/O error on the database '{path}': {ex.Message}", path, ex),
+        5 or 6 => new JobQueueException(ErrorKind.DatabaseUnavailable,
+            $"The database '{path}' stayed locked by another process for {SqliteJobStore.BusyTimeoutMs / 1000} s; nothing was changed. Try again.", path, ex),
+        11 => new JobQueueException(ErrorKind.CorruptData, $"The database '{path}' is damaged: {ex.Message}", path, ex),
+        _ => new JobQueueException(ErrorKind.DatabaseUnavailable, $"Database error on '{path}': {ex.Message}", path, ex),
+    };
+}

@@ -1,0 +1,342 @@
+using Microsoft.Data.Sqlite;
+
+namespace JobQueue.Engine.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private const string JobColumns =
+        "job_id, name, job_type, status, priority, config, command, created_at, started_at, completed_at, " +
+        "error_message, worker_id, retry_count, max_retries, exit_code, timeout_seconds, gpu_count, gpus, " +
+        "schedule_id, not_before, attempt, lease_expires_at, cancel_requested, scheduled_for, host_name, process_id";
+
+    private const string InsertJobSql =
+        "INSERT INTO jobs (job_type, status, priority, config, created_at, max_retries, name, command, timeout_seconds, gpu_count, not_before, schedule_id, scheduled_for) " +
+        "VALUES ($type, 'pending', $priority, $config, $now, $maxRetries, $name, $command, $timeout, $gpuCount, $notBefore, $scheduleId, $scheduledFor) RETURNING job_id";
+
+    public long Insert(NewJob job, DateTimeOffset now) => Guard(() => InsertOne(job, Timestamps.ToText(now), null));
+
+    public IReadOnlyList<long> InsertBatch(IReadOnlyList<NewJob> jobs, DateTimeOffset now) => Guard(() =>
+    {
+        var ids = new long[jobs.Count];
+        var stamp = Timestamps.ToText(now);
+        using var tx = BeginWrite();
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            ids[i] = InsertOne(jobs[i], stamp, tx);
+        }
+        tx.Commit();
+        return (IReadOnlyList<long>)ids;
+    });
+
+    private long InsertOne(NewJob job, string now, SqliteTransaction? tx)
+    {
+        var cmd = Command(InsertJobSql, tx);
+        var p = cmd.Parameters;
+        p["$type"].Value = job.JobType;
+        p["$priority"].Value = job.Priority;
+        p["$config"].Value = job.ConfigJson;
+        p["$now"].Value = now;
+        p["$maxRetries"].Value = job.MaxRetries;
+        p["$name"].Value = Db(job.Name);
+        p["$command"].Value = Db(ConfigJson.CommandToJson(job.Command));
+        p["$timeout"].Value = Db(job.Timeout?.TotalSeconds);
+        p["$gpuCount"].Value = job.GpuCount;
+        p["$notBefore"].Value = Db(job.NotBefore is { } nb ? Timestamps.ToText(nb) : null);
+        p["$scheduleId"].Value = Db(job.ScheduleId);
+        p["$scheduledFor"].Value = Db(job.ScheduledFor is { } sf ? Timestamps.ToText(sf) : null);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    public TrainingJob? Get(long jobId) => Guard(() => GetJob(jobId, null));
+
+    private TrainingJob? GetJob(long jobId, SqliteTransaction? tx)
+    {
+        var cmd = Command($"SELECT {JobColumns} FROM jobs WHERE job_id = $id", tx);
+        cmd.Parameters["$id"].Value = jobId;
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() ? ReadJob(reader) : null;
+    }
+
+    public IReadOnlyList<TrainingJob> List(JobQuery query) => Guard(() =>
+    {
+        var where = new List<string>();
+        var values = new List<(string Name, object Value)>();
+        if (query.Ids is { Count: > 0 } ids)
+        {
+            where.Add("job_id IN " + InList("id", ids.Count));
+            for (var i = 0; i < ids.Count; i++) values.Add(($"$id{i}", ids[i]));
+        }
+        if (query.Statuses is { Count: > 0 } statuses)
+        {
+            where.Add("status IN " + InList("st", statuses.Count));
+            for (var i = 0; i < statuses.Count; i++) values.Add(($"$st{i}", statuses[i].ToDb()));
+        }
+        if (query.Types is { Count: > 0 } types)
+        {
+            where.Add("job_type IN " + InList("ty", types.Count));
+            for (var i = 0; i < types.Count; i++) values.Add(($"$ty{i}", types[i]));
+        }
+        if (query.NameLike is { } like)
+        {
+            where.Add("name LIKE $name ESCAPE '\\'");
+            values.Add(("$name", like));
+        }
+        if (query.WorkerId is { } worker)
+        {
+            where.Add("worker_id = $worker");
+            values.Add(("$worker", worker));
+        }
+        if (query.ScheduleId is { } scheduleId)
+        {
+            where.Add("schedule_id = $schedule");
+            values.Add(("$schedule", scheduleId));
+        }
+        var sql = $"SELECT {JobColumns} FROM jobs"
+            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
+            + (query.QueueOrder ? " ORDER BY priority DESC, job_id" : " ORDER BY job_id DESC")
+            + (query.First is { } first ? " LIMIT $first" : "");
+        if (query.First is { } limit) values.Add(("$first", limit));
+
+        var cmd = Command(sql);
+        foreach (var (name, value) in values) cmd.Parameters[name].Value = value;
+        var jobs = new List<TrainingJob>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read()) jobs.Add(ReadJob(reader));
+        return (IReadOnlyList<TrainingJob>)jobs;
+    });
+
+    public TrainingJob? Claim(ClaimRequest request, DateTimeOffset now) => Guard(() =>
+    {
+        var typeFilter = request.Types is { Count: > 0 } types ? " AND job_type IN " + InList("ty", types.Count) : "";
+        var sql =
+            "UPDATE jobs SET status = 'running', started_at = $now, completed_at = NULL, worker_id = $worker, " +
+            "attempt = attempt + 1, lease_expires_at = $lease, cancel_requested = 0, host_name = $host, " +
+            "exit_code = NULL, gpus = NULL, process_id = NULL " +
+            "WHERE status = 'pending' AND job_id = (SELECT job_id FROM jobs WHERE status = 'pending' " +
+            "AND (not_before IS NULL OR not_before <= $now) AND gpu_count <= $maxGpus" + typeFilter +
+            " ORDER BY priority DESC, job_id LIMIT 1) RETURNING " + JobColumns;
+        var cmd = Command(sql);
+        cmd.Parameters["$now"].Value = Timestamps.ToText(now);
+        cmd.Parameters["$worker"].Value = request.WorkerId;
+        cmd.Parameters["$lease"].Value = Timestamps.ToText(now + request.Lease);
+        cmd.Parameters["$host"].Value = Db(request.HostName);
+        cmd.Parameters["$maxGpus"].Value = request.MaxGpuCount;
+        if (request.Types is { Count: > 0 } t)
+        {
+            for (var i = 0; i < t.Count; i++) cmd.Parameters[$"$ty{i}"].Value = t[i];
+        }
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() ? ReadJob(reader) : null;
+    });
+
+    public TrainingJob Finish(FinishRequest request, DateTimeOffset now) => Guard(() =>
+    {
+        using var tx = BeginWrite();
+        var job = GetJob(request.JobId, tx) ?? throw JobNotFound(request.JobId);
+        if (job.Status != JobStatus.Running
+            || (request.Attempt is { } attempt && attempt != job.Attempt)
+            || (request.WorkerId is { } worker && !string.Equals(worker, job.WorkerId, StringComparison.Ordinal)))
+        {
+            throw new JobQueueException(ErrorKind.JobNotOwned,
+                $"Job {job.JobId} is not held by this claim (it is {job.Status.ToDb()}, attempt {job.Attempt}, worker '{job.WorkerId}'); its state was not changed.",
+                job.JobId);
+        }
+
+        var stamp = Timestamps.ToText(now);
+        var outcome = request.Outcome;
+        if (job.CancelRequested && outcome is JobOutcome.Failed or JobOutcome.Interrupted)
+        {
+            outcome = JobOutcome.Cancelled;
+        }
+        string sql;
+        string? notBefore = null;
+        switch (outcome)
+        {
+            case JobOutcome.Succeeded:
+                sql = "UPDATE jobs SET status = 'completed', completed_at = $now, error_message = NULL, exit_code = $exit, lease_expires_at = NULL WHERE job_id = $id";
+                break;
+            case JobOutcome.Cancelled:
+                sql = "UPDATE jobs SET status = 'cancelled', completed_at = $now, error_message = $error, exit_code = $exit, lease_expires_at = NULL WHERE job_id = $id";
+                break;
+            case JobOutcome.Interrupted:
+                sql = "UPDATE jobs SET status = 'pending', started_at = NULL, worker_id = NULL, error_message = $error, exit_code = $exit, lease_expires_at = NULL, not_before = NULL, gpus = NULL, process_id = NULL WHERE job_id = $id";
+                break;
+            default:
+                if (job.RetryCount < job.MaxRetries)
+                {
+                    var delay = request.RetryDelay ?? (request.RetryPolicy ?? RetryPolicy.Default).DelayFor(job.RetryCount + 1);
+                    notBefore = Timestamps.ToText(now + delay);
+                    sql = "UPDATE jobs SET status = 'pending', retry_count = retry_count + 1, not_before = $notBefore, started_at = NULL, worker_id = NULL, error_message = $error, exit_code = $exit, lease_expires_at = NULL, gpus = NULL, process_id = NULL WHERE job_id = $id";
+                }
+                else
+                {
+                    sql = "UPDATE jobs SET status = 'failed', completed_at = $now, error_message = $error, exit_code = $exit, lease_expires_at = NULL WHERE job_id = $id";
+                }
+                break;
+        }
+        var cmd = Command(sql, tx);
+        cmd.Parameters["$id"].Value = job.JobId;
+        cmd.Parameters["$exit"].Value = Db(request.ExitCode);
+        if (cmd.Parameters.Contains("$now")) cmd.Parameters["$now"].Value = stamp;
+        if (cmd.Parameters.Contains("$error")) cmd.Parameters["$error"].Value = Db(request.ErrorMessage ?? (outcome == JobOutcome.Cancelled ? "Cancelled by request." : null));
+        if (cmd.Parameters.Contains("$notBefore")) cmd.Parameters["$notBefore"].Value = Db(notBefore);
+        cmd.ExecuteNonQuery();
+        var updated = GetJob(job.JobId, tx)!;
+        tx.Commit();
+        return updated;
+    });
+
+    public TrainingJob Cancel(long jobId, DateTimeOffset now) => Guard(() =>
+    {
+        using var tx = BeginWrite();
+        var job = GetJob(jobId, tx) ?? throw JobNotFound(jobId);
+        SqliteCommand cmd;
+        switch (job.Status)
+        {
+            case JobStatus.Pending:
+                cmd = Command("UPDATE jobs SET status = 'cancelled', completed_at = $now, error_message = 'Cancelled by request.' WHERE job_id = $id", tx);
+                cmd.Parameters["$now"].Value = Timestamps.ToText(now);
+                break;
+            case JobStatus.Running:
+                cmd = Command("UPDATE jobs SET cancel_requested = 1 WHERE job_id = $id", tx);
+                break;
+            default:
+                throw new JobQueueException(ErrorKind.InvalidJobState,
+                    $"Job {jobId} is already {job.Status.ToDb()}; only pending or running jobs can be cancelled.", jobId, code: "JobAlreadyFinished");
+        }
+        cmd.Parameters["$id"].Value = jobId;
+        cmd.ExecuteNonQuery();
+        var updated = GetJob(jobId, tx)!;
+        tx.Commit();
+        return updated;
+    });
+
+    public TrainingJob Restart(long jobId, DateTimeOffset now) => Guard(() =>
+    {
+        using var tx = BeginWrite();
+        var job = GetJob(jobId, tx) ?? throw JobNotFound(jobId);
+        if (job.Status is not (JobStatus.Failed or JobStatus.Cancelled))
+        {
+            throw new JobQueueException(ErrorKind.InvalidJobState,
+                $"Job {jobId} is {job.Status.ToDb()}; only failed or cancelled jobs can be restarted.", jobId, code: "JobNotRestartable");
+        }
+        var cmd = Command(
+            "UPDATE jobs SET status = 'pending', started_at = NULL, completed_at = NULL, worker_id = NULL, error_message = NULL, " +
+            "exit_code = NULL, not_before = NULL, cancel_requested = 0, lease_expires_at = NULL, gpus = NULL, process_id = NULL WHERE job_id = $id", tx);
+        cmd.Parameters["$id"].Value = jobId;
+        cmd.ExecuteNonQuery();
+        var updated = GetJob(jobId, tx)!;
+        tx.Commit();
+        return updated;
+    });
+
+    public void Remove(long jobId) => Guard(() =>
+    {
+        using var tx = BeginWrite();
+        var job = GetJob(jobId, tx) ?? throw JobNotFound(jobId);
+        if (job.Status == JobStatus.Running)
+        {
+            throw new JobQueueException(ErrorKind.InvalidJobState,
+                $"Job {jobId} is running; stop it with Stop-TrainingJob before removing it.", jobId, code: "JobIsRunning");
+        }
+        var logs = Command("DELETE FROM job_logs WHERE job_id = $id", tx);
+        logs.Parameters["$id"].Value = jobId;
+        logs.ExecuteNonQuery();
+        var cmd = Command("DELETE FROM jobs WHERE job_id = $id", tx);
+        cmd.Parameters["$id"].Value = jobId;
+        cmd.ExecuteNonQuery();
+        tx.Commit();
+        return 0;
+    });
+
+    public int RemoveFinished(IReadOnlyCollection<JobStatus> statuses, DateTimeOffset cutoff) => Guard(() =>
+    {
+        var list = statuses.Where(s => s.IsTerminal()).Distinct().ToList();
+        if (list.Count == 0) return 0;
+        var filter = "status IN " + InList("st", list.Count) + " AND completed_at < $cutoff";
+        using var tx = BeginWrite();
+        var logs = Command($"DELETE FROM job_logs WHERE job_id IN (SELECT job_id FROM jobs WHERE {filter})", tx);
+        var jobs = Command($"DELETE FROM jobs WHERE {filter}", tx);
+        foreach (var cmd in new[] { logs, jobs })
+        {
+            for (var i = 0; i < list.Count; i++) cmd.Parameters[$"$st{i}"].Value = list[i].ToDb();
+            cmd.Parameters["$cutoff"].Value = Timestamps.ToText(cutoff);
+        }
+        logs.ExecuteNonQuery();
+        var removed = jobs.ExecuteNonQuery();
+        tx.Commit();
+        return removed;
+    });
+
+    public int RenewLeases(string workerId, DateTimeOffset leaseExpiresAt) => Guard(() =>
+    {
+        var cmd = Command("UPDATE jobs SET lease_expires_at = $lease WHERE worker_id = $worker AND status = 'running'");
+        cmd.Parameters["$lease"].Value = Timestamps.ToText(leaseExpiresAt);
+        cmd.Parameters["$worker"].Value = workerId;
+        return cmd.ExecuteNonQuery();
+    });
+
+    public JobQueueStatistics Statistics(string? jobType) => Guard(() =>
+    {
+        var cmd = Command(jobType is null
+            ? "SELECT job_type, status, count(*) FROM jobs GROUP BY job_type, status"
+            : "SELECT job_type, status, count(*) FROM jobs WHERE job_type = $type GROUP BY job_type, status");
+        if (jobType is not null) cmd.Parameters["$type"].Value = jobType;
+        var perType = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var type = reader.GetString(0);
+                if (!perType.TryGetValue(type, out var counts)) perType[type] = counts = new long[5];
+                counts[(int)EnumText.ParseStatus(reader.GetString(1))] = reader.GetInt64(2);
+            }
+        }
+        return StatisticsBuilder.Build(perType, Path);
+    });
+
+    public IReadOnlyList<TrainingJob> CompletionCandidates(string prefix, int limit) => Guard(() =>
+    {
+        var cmd = Command($"SELECT {JobColumns} FROM jobs WHERE CAST(job_id AS TEXT) LIKE $prefix ORDER BY job_id DESC LIMIT $limit");
+        cmd.Parameters["$prefix"].Value = prefix + "%";
+        cmd.Parameters["$limit"].Value = limit;
+        var jobs = new List<TrainingJob>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read()) jobs.Add(ReadJob(reader));
+        return (IReadOnlyList<TrainingJob>)jobs;
+    });
+
+    internal static JobQueueException JobNotFound(long jobId) =>
+        new(ErrorKind.JobNotFound, $"No job with id {jobId} exists in this queue.", jobId);
+
+    private TrainingJob ReadJob(SqliteDataReader r) => new()
+    {
+        JobId = r.GetInt64(0),
+        Name = r.IsDBNull(1) ? null : r.GetString(1),
+        JobType = r.GetString(2),
+        Status = EnumText.ParseStatus(r.GetString(3)),
+        Priority = r.GetInt32(4),
+        ConfigJson = r.GetString(5),
+        Command = r.IsDBNull(6) ? null : ConfigJson.CommandFromJson(r.GetString(6)),
+        CreatedAt = Timestamps.ToLocal(r.GetString(7))!.Value,
+        StartedAt = Timestamps.ToLocal(r.IsDBNull(8) ? null : r.GetString(8)),
+        CompletedAt = Timestamps.ToLocal(r.IsDBNull(9) ? null : r.GetString(9)),
+        ErrorMessage = r.IsDBNull(10) ? null : r.GetString(10),
+        WorkerId = r.IsDBNull(11) ? null : r.GetString(11),
+        RetryCount = r.GetInt32(12),
+        MaxRetries = r.GetInt32(13),
+        ExitCode = r.IsDBNull(14) ? null : r.GetInt32(14),
+        Timeout = r.IsDBNull(15) ? null : TimeSpan.FromSeconds(r.GetDouble(15)),
+        GpuCount = r.GetInt32(16),
+        Gpus = r.IsDBNull(17) ? null : GpuList.Parse(r.GetString(17)),
+        ScheduleId = r.IsDBNull(18) ? null : r.GetInt64(18),
+        NotBefore = Timestamps.ToLocal(r.IsDBNull(19) ? null : r.GetString(19)),
+        Attempt = r.GetInt32(20),
+        LeaseExpiresAt = Timestamps.ToLocal(r.IsDBNull(21) ? null : r.GetString(21)),
+        CancelRequested = r.GetInt64(22) != 0,
+        ScheduledFor = Timestamps.ToLocal(r.IsDBNull(23) ? null : r.GetString(23)),
+        HostName = r.IsDBNull(24) ? null : r.GetString(24),
+        ProcessId = r.IsDBNull(25) ? null : r.GetInt32(25),
+        Database = Database,
+    };
+}

@@ -1,0 +1,107 @@
+namespace JobQueue.Engine.Storage.Sqlite;
+
+/// <summary>
+/// Versioned schema steps, applied in order inside one write transaction. The version lives in
+/// PRAGMA user_version; the file is marked as ours with PRAGMA application_id.
+/// Never edit a released step: add a new one.
+/// </summary>
+internal static class SqliteMigrations
+{
+    /// <summary>"JobQ" in ASCII.</summary>
+    public const int ApplicationId = 0x4A6F6251;
+
+    public static readonly string[] Steps =
+    {
+        // 1: the guide's three tables with their column names, plus what leases, retries,
+        // GPUs and exactly-once scheduling need.
+        """
+        CREATE TABLE jobs (
+            job_id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_type         TEXT    NOT NULL,
+            status           TEXT    NOT NULL DEFAULT 'pending'
+                             CHECK (status IN ('pending','running','completed','failed','cancelled')),
+            priority         INTEGER NOT NULL DEFAULT 5 CHECK (priority BETWEEN 1 AND 10),
+            config           TEXT    NOT NULL DEFAULT '{}',
+            created_at       TEXT    NOT NULL,
+            started_at       TEXT,
+            completed_at     TEXT,
+            error_message    TEXT,
+            worker_id        TEXT,
+            retry_count      INTEGER NOT NULL DEFAULT 0,
+            max_retries      INTEGER NOT NULL DEFAULT 3,
+            name             TEXT,
+            command          TEXT,
+            timeout_seconds  REAL,
+            gpu_count        INTEGER NOT NULL DEFAULT 0,
+            gpus             TEXT,
+            exit_code        INTEGER,
+            schedule_id      INTEGER,
+            scheduled_for    TEXT,
+            not_before       TEXT,
+            attempt          INTEGER NOT NULL DEFAULT 0,
+            lease_expires_at TEXT,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            host_name        TEXT,
+            process_id       INTEGER
+        );
+        CREATE INDEX ix_jobs_claim ON jobs (priority DESC, job_id) WHERE status = 'pending';
+        CREATE INDEX ix_jobs_type_status ON jobs (job_type, status);
+        CREATE INDEX ix_jobs_status ON jobs (status, job_id);
+        CREATE INDEX ix_jobs_lease ON jobs (lease_expires_at) WHERE status = 'running';
+        CREATE UNIQUE INDEX ux_jobs_occurrence ON jobs (schedule_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
+
+        CREATE TABLE job_logs (
+            log_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_id    INTEGER NOT NULL REFERENCES jobs (job_id) ON DELETE CASCADE,
+            timestamp TEXT    NOT NULL,
+            level     TEXT    NOT NULL CHECK (level IN ('INFO','WARNING','ERROR')),
+            message   TEXT    NOT NULL,
+            attempt   INTEGER
+        );
+        CREATE INDEX ix_job_logs_job ON job_logs (job_id, log_id);
+
+        CREATE TABLE schedules (
+            schedule_id     INTEGER PRIMARY KEY AUTOINCREMENT,
+            name            TEXT    NOT NULL UNIQUE,
+            job_type        TEXT    NOT NULL,
+            config          TEXT    NOT NULL DEFAULT '{}',
+            schedule_expr   TEXT    NOT NULL,
+            priority        INTEGER NOT NULL DEFAULT 5 CHECK (priority BETWEEN 1 AND 10),
+            enabled         INTEGER NOT NULL DEFAULT 1,
+            next_run        TEXT,
+            last_run        TEXT,
+            created_at      TEXT    NOT NULL,
+            time_zone       TEXT    NOT NULL DEFAULT 'UTC',
+            max_retries     INTEGER NOT NULL DEFAULT 3,
+            command         TEXT,
+            timeout_seconds REAL,
+            gpu_count       INTEGER NOT NULL DEFAULT 0,
+            misfire_policy  TEXT    NOT NULL DEFAULT 'RunOnce',
+            overlap_policy  TEXT    NOT NULL DEFAULT 'Allow',
+            updated_at      TEXT
+        );
+        CREATE INDEX ix_schedules_due ON schedules (next_run) WHERE enabled = 1;
+
+        CREATE TABLE workers (
+            worker_id      TEXT PRIMARY KEY,
+            host_name      TEXT    NOT NULL,
+            process_id     INTEGER NOT NULL,
+            started_at     TEXT    NOT NULL,
+            last_heartbeat TEXT    NOT NULL,
+            state          TEXT    NOT NULL DEFAULT 'running',
+            gpus           TEXT,
+            jobs_completed INTEGER NOT NULL DEFAULT 0,
+            jobs_failed    INTEGER NOT NULL DEFAULT 0,
+            stop_requested INTEGER NOT NULL DEFAULT 0,
+            lease_seconds  REAL
+        );
+
+        CREATE TABLE jobqueue_settings (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    };
+
+    public static int LatestVersion => Steps.Length;
+}

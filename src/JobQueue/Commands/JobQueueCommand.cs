@@ -1,0 +1,131 @@
+using System.Management.Automation;
+using JobQueue.Engine;
+using JobQueue.Engine.Storage;
+using JobQueue.Infrastructure;
+
+namespace JobQueue.Commands;
+
+/// <summary>
+/// What every JobQueue cmdlet shares: -Database, the store behind it, and turning engine
+/// failures into error records. Per-item failures are non-terminating; a database that cannot be
+/// opened stops the command.
+/// </summary>
+public abstract class JobQueueCommand : PSCmdlet
+{
+    private string? _clientFor;
+    private JobClient? _client;
+
+    /// <summary>
+    /// An SQLite file path, or a PostgreSQL connection string or URI. Defaults to
+    /// $env:JOBQUEUE_DATABASE, else jobs.db in the per-user data folder.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public virtual string? Database { get; set; }
+
+    /// <summary>The database this command works on, with a relative path resolved against the current location.</summary>
+    protected string ResolvedDatabase => ResolveDatabase(Database);
+
+    internal string ResolveDatabase(string? database)
+    {
+        var target = string.IsNullOrWhiteSpace(database) ? DatabaseLocator.DefaultDatabase() : database;
+        return JobStores.IsPostgres(target) ? target : SessionState.Path.GetUnresolvedProviderPathFromPSPath(target);
+    }
+
+    /// <summary>The engine for the current -Database; opened once per process and database.</summary>
+    protected JobClient Client
+    {
+        get
+        {
+            var database = ResolvedDatabase;
+            if (_client is null || _clientFor != database || !ReferenceEquals(_client.Store, JobStores.Get(database)))
+            {
+                try
+                {
+                    _client = new JobClient(JobStores.Get(database));
+                }
+                catch (JobQueueException ex)
+                {
+                    ThrowTerminatingError(ErrorFactory.From(ex));
+                }
+                _clientFor = database;
+            }
+            return _client!;
+        }
+    }
+
+    /// <summary>Runs one item's work; a failure becomes a non-terminating error so the pipeline goes on.</summary>
+    protected void Try(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (JobQueueException ex) when (!IsDatabaseFailure(ex))
+        {
+            WriteError(ErrorFactory.From(ex));
+        }
+        catch (JobQueueException ex)
+        {
+            ThrowTerminatingError(ErrorFactory.From(ex));
+        }
+    }
+
+    /// <summary>Runs work whose failure means the whole command cannot go on (bad arguments, no database).</summary>
+    protected T Must<T>(Func<T> func)
+    {
+        try
+        {
+            return func();
+        }
+        catch (JobQueueException ex)
+        {
+            ThrowTerminatingError(ErrorFactory.From(ex));
+            throw; // unreachable
+        }
+    }
+
+    private static bool IsDatabaseFailure(JobQueueException ex) =>
+        ex.Kind is ErrorKind.DatabaseNotWritable or ErrorKind.NotAJobQueueDatabase or ErrorKind.SchemaTooNew or ErrorKind.DatabaseUnavailable;
+
+    /// <summary>Translates a PowerShell wildcard into a SQL LIKE pattern with '\' as escape.</summary>
+    internal static string? ToLike(string? wildcard)
+    {
+        if (string.IsNullOrEmpty(wildcard)) return null;
+        var sb = new System.Text.StringBuilder();
+        for (var i = 0; i < wildcard.Length; i++)
+        {
+            var c = wildcard[i];
+            switch (c)
+            {
+                case '`' when i + 1 < wildcard.Length:
+                    AppendLiteral(sb, wildcard[++i]);
+                    break;
+                case '*':
+                    sb.Append('%');
+                    break;
+                case '?':
+                    sb.Append('_');
+                    break;
+                default:
+                    AppendLiteral(sb, c);
+                    break;
+            }
+        }
+        return sb.ToString();
+
+        static void AppendLiteral(System.Text.StringBuilder sb, char c)
+        {
+            if (c is '%' or '_' or '\\') sb.Append('\\');
+            sb.Append(c);
+        }
+    }
+}
+
+/// <summary>Cmdlets that act on existing objects take -Database from the piped object, so a job goes back to its own queue.</summary>
+public abstract class JobQueuePipelineCommand : JobQueueCommand
+{
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public override string? Database { get; set; }
+}

@@ -1,0 +1,23 @@
+namespace JobQueue.Commands;
+
+/// <summary>
+/// Base of cmdlets that wait: a cancellation token that Ctrl+C (StopProcessing) trips, so a wait
+/// always ends promptly.
+/// </summary>
+public abstract class LongRunningCommand : JobQueuePipelineCommand, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    protected CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>Sleeps up to <paramref name="interval"/>; returns false when the command is being stopped.</summary>
+    protected bool Pause(TimeSpan interval) => !_stopping.Token.WaitHandle.WaitOne(interval);
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using JobQueue.Engine;
+using JobQueue.Engine.Storage;
+
+namespace JobQueue.Completers;
+
+/// <summary>Shared plumbing: which database the command line names, and quoting of results.</summary>
+internal static class CompletionSupport
+{
+    public static IJobStore? StoreFor(IDictionary fakeBoundParameters)
+    {
+        try
+        {
+            var database = fakeBoundParameters["Database"] as string;
+            if (string.IsNullOrWhiteSpace(database)) database = DatabaseLocator.DefaultDatabase();
+            if (!JobStores.IsPostgres(database))
+            {
+                database = Path.GetFullPath(database);
+                if (!File.Exists(database)) return null; // never create a database just to complete a name
+            }
+            return JobStores.Get(database);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    public static string Quote(string text) =>
+        text.Length == 0 || text.Any(c => char.IsWhiteSpace(c) || "'\"`$(){}[];,&|<>@#".Contains(c))
+            ? "'" + text.Replace("'", "''") + "'"
+            : text;
+
+    public static string Unquote(string word) => word.Trim('\'', '"');
+}
+
+/// <summary>The four job types of the guide; any other valid name is accepted too.</summary>
+public sealed class JobTypeCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var prefix = CompletionSupport.Unquote(wordToComplete);
+        return JobClient.KnownJobTypes
+            .Where(t => t.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            .Select(t => new CompletionResult(t, t, CompletionResultType.ParameterValue, $"{t} job"));
+    }
+}
+
+/// <summary>Job ids from the database, newest first, with their type and status as the tooltip.</summary>
+public sealed class JobIdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var store = CompletionSupport.StoreFor(fakeBoundParameters);
+        if (store is null) return Array.Empty<CompletionResult>();
+        try
+        {
+            return store.CompletionCandidates(CompletionSupport.Unquote(wordToComplete), 50)
+                .Select(j => new CompletionResult(
+                    j.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    $"{j.JobId} {j.JobType} {j.Status}".Trim(),
+                    CompletionResultType.ParameterValue,
+                    $"{j.JobId}: {j.Name ?? j.JobType} ({j.Status.ToString().ToLowerInvariant()}, priority {j.Priority})"))
+                .ToList();
+        }
+        catch (JobQueueException)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+    }
+}
+
+/// <summary>Worker ids seen in the database.</summary>
+public sealed class WorkerIdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var store = CompletionSupport.StoreFor(fakeBoundParameters);
+        if (store is null) return Array.Empty<CompletionResult>();
+        var prefix = CompletionSupport.Unquote(wordToComplete);
+        try
+        {
+            return store.List(new JobQuery { First = 500 })
+                .Select(j => j.WorkerId)
+                .OfType<string>()
+                .Distinct(StringComparer.Ordinal)
+                .Where(w => w.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .OrderBy(w => w, StringComparer.OrdinalIgnoreCase)
+                .Select(w => new CompletionResult(CompletionSupport.Quote(w), w, CompletionResultType.ParameterValue, w))
+                .ToList();
+        }
+        catch (JobQueueException)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+# Placeholder replaced by the help generator.
+param([string] $Source, [string] $Destination)
+New-Item -ItemType Directory -Force $Destination | Out-Null
