@@ -4,11 +4,26 @@ $script:RepoRoot = Split-Path $PSScriptRoot -Parent
 
 Import-Module (Join-Path $script:RepoRoot 'JobQueue.psd1') -Force
 
+function Get-TestBackend {
+    # The backends the conformance suites run against: SQLite always; PostgreSQL when the test
+    # runner started a server ($env:JOBQUEUE_TEST_POSTGRES holds its admin connection string).
+    # Use as: Describe 'Jobs on <_>' -ForEach (Get-TestBackend) { ... New-TestDatabase -Backend $_ ... }
+    'SQLite'
+    if ($env:JOBQUEUE_TEST_POSTGRES) { 'PostgreSQL' }
+}
+
 function New-TestDatabase {
-    # A fresh database path in a folder of its own under the test drive.
+    # A fresh, empty queue for one test: an SQLite file in a folder of its own, or (with
+    # -Backend PostgreSQL) a new database on the test server; returns what -Database takes.
+    param([ValidateSet('SQLite', 'PostgreSQL')] [string] $Backend = 'SQLite')
+    if ($Backend -eq 'PostgreSQL') { return New-PostgresTestDatabase }
     $folder = Join-Path ([IO.Path]::GetTempPath()) ("jq-test-" + [guid]::NewGuid().ToString('N').Substring(0, 12))
     New-Item -ItemType Directory -Force $folder | Out-Null
     Join-Path $folder 'jobs.db'
+}
+
+function New-PostgresTestDatabase {
+    throw 'PostgreSQL test databases are not available: no server was started for this run.'
 }
 
 function Invoke-Pwsh {

@@ -4,7 +4,7 @@ namespace JobQueue.Engine.Storage;
 /// The seam between the engine and a database. Each driver owns all of its SQL.
 /// Every change to a claimed job is conditional on the attempt that owns it.
 /// </summary>
-public interface IJobStore : IDisposable
+public partial interface IJobStore : IDisposable
 {
     /// <summary>How the user named the database (a path or a connection string without secrets).</summary>
     string Database { get; }
