@@ -24,6 +24,7 @@
         'Get-TrainingJobLog'
         'Get-JobQueueStatistics'
         'Backup-JobQueue'
+        'Copy-JobQueue'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -95,4 +95,10 @@ public sealed class JobQueueInfo
     public string Durability { get; init; } = "";
     public long Jobs { get; init; }
     public long Schedules { get; init; }
+
+    /// <summary>PostgreSQL only: the session's synchronous_commit (off for Durability Normal).</summary>
+    public string? SynchronousCommit { get; init; }
+
+    /// <summary>PostgreSQL only: the server's version.</summary>
+    public string? ServerVersion { get; init; }
 }

@@ -1,26 +1,32 @@
 using System.Collections.Concurrent;
+using JobQueue.Engine.Storage.Postgres;
 using JobQueue.Engine.Storage.Sqlite;
 
 namespace JobQueue.Engine.Storage;
 
 /// <summary>
 /// Opens stores by the database string a user gives, and keeps one open store per database for
-/// the life of the process, so a loop of cmdlet calls reuses one connection and its prepared
-/// statements.
+/// the life of the process, so a loop of cmdlet calls reuses one connection (SQLite) or one
+/// connection pool (PostgreSQL) and its prepared statements. A PostgreSQL store is also found by
+/// its masked display name (a job's Database property), so piped objects reach the queue they
+/// came from without the password ever being shown.
 /// </summary>
 public static class JobStores
 {
     private static readonly ConcurrentDictionary<string, IJobStore> Open = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string> ByDisplayName = new(StringComparer.Ordinal);
     private static readonly object OpenGate = new();
 
-    public static bool IsPostgres(string database) =>
-        database.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
-        || database.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
-        || database.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+    /// <summary>A postgres:// or postgresql:// URI, or a connection string naming a Host (or Server).</summary>
+    public static bool IsPostgres(string database) => PostgresConnectionString.IsPostgres(database);
 
     /// <summary>The store for an already resolved database (a full path or a connection string).</summary>
     public static IJobStore Get(string database)
     {
+        if (!Open.ContainsKey(database) && ByDisplayName.TryGetValue(database, out var connectionString))
+        {
+            database = connectionString;
+        }
         if (Open.TryGetValue(database, out var store) && IsStillThere(store))
         {
             return store;
@@ -35,14 +41,24 @@ public static class JobStores
             }
             store = Create(database);
             Open[database] = store;
+            if (store.Database != database) ByDisplayName[store.Database] = database;
             return store;
         }
     }
 
+    /// <summary>How a database is shown to users (passwords masked), without opening it.</summary>
+    public static string DisplayName(string database) =>
+        IsPostgres(database) ? PostgresConnectionString.MaskSecrets(database) : database;
+
     /// <summary>Closes the cached store of a database, e.g. before its file is replaced.</summary>
     public static void Close(string database)
     {
-        if (Open.TryRemove(database, out var store)) store.Dispose();
+        if (ByDisplayName.TryGetValue(database, out var connectionString)) database = connectionString;
+        if (Open.TryRemove(database, out var store))
+        {
+            ByDisplayName.TryRemove(store.Database, out _);
+            store.Dispose();
+        }
     }
 
     public static void CloseAll()
@@ -52,12 +68,7 @@ public static class JobStores
 
     private static IJobStore Create(string database)
     {
-        if (IsPostgres(database))
-        {
-            throw new JobQueueException(ErrorKind.DatabaseUnavailable,
-                "PostgreSQL databases are not supported by this build of JobQueue; use an SQLite file path.", null);
-        }
-        return new SqliteJobStore(database);
+        return IsPostgres(database) ? new PostgresJobStore(database) : new SqliteJobStore(database);
     }
 
     // A file deleted or replaced under a cached connection must not swallow new jobs.

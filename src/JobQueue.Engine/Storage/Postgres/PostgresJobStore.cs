@@ -1,0 +1,292 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace JobQueue.Engine.Storage.Postgres;
+
+/// <summary>
+/// The multi-machine driver: one PostgreSQL database shared by every host's workers. Each call
+/// borrows a connection from an Npgsql pool (NpgsqlDataSource), so worker threads run side by
+/// side; statements are prepared automatically after a few uses. Claims use FOR UPDATE SKIP
+/// LOCKED, and every change to a job runs in a transaction that locks its row first.
+/// </summary>
+public sealed partial class PostgresJobStore : IJobStore
+{
+    private readonly object _sourceGate = new();
+    private readonly NpgsqlConnectionStringBuilder _settings;
+    private readonly List<NpgsqlDataSource> _retired = new();
+    private NpgsqlDataSource _source;
+    private bool _disposed;
+
+    public PostgresJobStore(string database) : this(PostgresConnectionString.Parse(database))
+    {
+    }
+
+    public PostgresJobStore(PostgresConnectionString connection)
+    {
+        Database = connection.Display;
+        _settings = WithDefaults(connection.Settings);
+        _source = Build(null);
+        try
+        {
+            Run(conn =>
+            {
+                Migrate(conn);
+                return 0;
+            });
+            if (Run(ReadDurability) is { } durability) UseDurability(durability);
+        }
+        catch
+        {
+            _source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The connection string or URI as the user gave it, with any password masked.</summary>
+    public string Database { get; }
+
+    public string Backend => "PostgreSQL";
+
+    public void Dispose()
+    {
+        lock (_sourceGate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _source.Dispose();
+            foreach (var old in _retired) old.Dispose();
+            _retired.Clear();
+        }
+    }
+
+    private static NpgsqlConnectionStringBuilder WithDefaults(NpgsqlConnectionStringBuilder given)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(given.ConnectionString);
+        if (string.IsNullOrEmpty(settings.ApplicationName)) settings.ApplicationName = "JobQueue";
+        // The same few statements run over and over: let Npgsql prepare them (users behind an
+        // old pgbouncer can set Max Auto Prepare=0).
+        if (!settings.ContainsKey("Max Auto Prepare"))
+        {
+            settings.MaxAutoPrepare = 32;
+            settings.AutoPrepareMinUsages = 2;
+        }
+        return settings;
+    }
+
+    private NpgsqlDataSource Build(Durability? durability)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(_settings.ConnectionString);
+        if (durability is { } d)
+        {
+            // Per-session setting, applied when each pooled connection starts.
+            var option = "-c synchronous_commit=" + (d == Durability.Full ? "on" : "off");
+            settings.Options = string.IsNullOrWhiteSpace(settings.Options) ? option : settings.Options + " " + option;
+        }
+        return new NpgsqlDataSourceBuilder(settings.ConnectionString).Build();
+    }
+
+    // ---- schema ---------------------------------------------------------------------------
+
+    private void Migrate(NpgsqlConnection conn)
+    {
+        var version = SchemaVersion(conn, null);
+        if (version == PostgresMigrations.LatestVersion) return;
+        if (version > PostgresMigrations.LatestVersion) throw TooNew(version);
+        try
+        {
+            using var tx = conn.BeginTransaction();
+            // Two processes initialising at once: the second waits here, then finds the work done.
+            Sql(conn, "SELECT pg_advisory_xact_lock(@key)", tx).Arg("key", PostgresMigrations.AdvisoryLockKey).ExecuteNonQuery();
+            Sql(conn, $"CREATE TABLE IF NOT EXISTS {PostgresMigrations.VersionTable} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())", tx)
+                .ExecuteNonQuery();
+            version = SchemaVersion(conn, tx);
+            if (version > PostgresMigrations.LatestVersion) throw TooNew(version);
+            if (version == 0 && (bool)Sql(conn, "SELECT to_regclass('jobs') IS NOT NULL", tx).ExecuteScalar()!)
+            {
+                throw new JobQueueException(ErrorKind.NotAJobQueueDatabase,
+                    $"The PostgreSQL database '{Database}' already has a table 'jobs' that JobQueue did not make. Use another database (or schema, with Search Path); nothing was changed.",
+                    Database);
+            }
+            for (var step = version; step < PostgresMigrations.LatestVersion; step++)
+            {
+                Sql(conn, PostgresMigrations.Steps[step], tx).ExecuteNonQuery();
+                Sql(conn, $"INSERT INTO {PostgresMigrations.VersionTable} (version) VALUES (@v)", tx).Arg("v", step + 1).ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new JobQueueException(ErrorKind.DatabaseNotWritable,
+                $"Cannot create or upgrade the JobQueue tables in '{Database}': {ex.MessageText}. The first Initialize-JobQueue (and each upgrade) needs a role with CREATE on the schema, such as the database owner; other roles need only SELECT, INSERT, UPDATE and DELETE afterwards.",
+                Database, ex, "PostgresPermissionDenied");
+        }
+    }
+
+    /// <summary>The applied schema version: 0 for a database without JobQueue tables.</summary>
+    private static int SchemaVersion(NpgsqlConnection conn, NpgsqlTransaction? tx)
+    {
+        var exists = (bool)Sql(conn, $"SELECT to_regclass('{PostgresMigrations.VersionTable}') IS NOT NULL", tx).ExecuteScalar()!;
+        if (!exists) return 0;
+        return Convert.ToInt32(Sql(conn, $"SELECT coalesce(max(version), 0) FROM {PostgresMigrations.VersionTable}", tx).ExecuteScalar());
+    }
+
+    private JobQueueException TooNew(int version) => new(ErrorKind.SchemaTooNew,
+        $"The PostgreSQL database '{Database}' has schema version {version}, made by a newer JobQueue; this version understands up to {PostgresMigrations.LatestVersion}. Upgrade the module; the database was not changed.",
+        Database);
+
+    private static Durability? ReadDurability(NpgsqlConnection conn)
+    {
+        var text = Sql(conn, "SELECT value FROM jobqueue_settings WHERE key = 'durability'").ExecuteScalar() as string;
+        return Enum.TryParse<Durability>(text, true, out var durability) ? durability : null;
+    }
+
+    private void UseDurability(Durability durability)
+    {
+        lock (_sourceGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            // Connections already lent out finish on the old pool; it is closed with the store.
+            _retired.Add(_source);
+            _source = Build(durability);
+        }
+    }
+
+    public void SetDurability(Durability durability)
+    {
+        Run(conn => Sql(conn,
+                "INSERT INTO jobqueue_settings (key, value) VALUES ('durability', @v) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .Arg("v", durability.ToString()).ExecuteNonQuery());
+        UseDurability(durability);
+    }
+
+    public JobQueueInfo Describe() => Run(conn =>
+    {
+        using var reader = Sql(conn,
+            $"SELECT (SELECT coalesce(max(version), 0) FROM {PostgresMigrations.VersionTable}), current_setting('synchronous_commit'), " +
+            "(SELECT count(*) FROM jobs), (SELECT count(*) FROM schedules), current_setting('server_version')").ExecuteReader();
+        reader.Read();
+        var synchronousCommit = reader.GetString(1);
+        return new JobQueueInfo
+        {
+            Database = Database,
+            Backend = Backend,
+            SchemaVersion = reader.GetInt32(0),
+            // PostgreSQL always writes ahead to its WAL; durability is how long a commit waits for it.
+            JournalMode = "wal",
+            Durability = synchronousCommit == "off" ? nameof(Durability.Normal) : nameof(Durability.Full),
+            SynchronousCommit = synchronousCommit,
+            ServerVersion = reader.GetString(4),
+            Jobs = reader.GetInt64(2),
+            Schedules = reader.GetInt64(3),
+        };
+    });
+
+    // ---- plumbing -------------------------------------------------------------------------
+
+    private NpgsqlDataSource Source
+    {
+        get
+        {
+            lock (_sourceGate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return _source;
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on a pooled connection and turns PostgreSQL failures into user errors.</summary>
+    internal T Run<T>(Func<NpgsqlConnection, T> action) => Guard(() =>
+    {
+        using var conn = Source.OpenConnection();
+        return action(conn);
+    });
+
+    /// <summary>Turns PostgreSQL and network failures of <paramref name="action"/> into user errors.</summary>
+    internal T Guard<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw PostgresErrors.Translate(ex, Database);
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> in a READ COMMITTED transaction; a thrown error rolls it back.</summary>
+    internal T InTransaction<T>(Func<NpgsqlConnection, NpgsqlTransaction, T> action) => Run(conn =>
+    {
+        using var tx = conn.BeginTransaction();
+        var result = action(conn, tx);
+        tx.Commit();
+        return result;
+    });
+
+    internal static NpgsqlCommand Sql(NpgsqlConnection conn, string sql, NpgsqlTransaction? tx = null) => new(sql, conn, tx);
+
+    /// <summary>A UTC instant to the millisecond, as the SQLite driver stores times.</summary>
+    internal static DateTime Utc(DateTimeOffset value) =>
+        new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
+
+    internal static DateTime? Utc(DateTimeOffset? value) => value is { } v ? Utc(v) : null;
+
+    internal static DateTime? LocalTime(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTime>(ordinal).ToLocalTime();
+}
+
+internal static class NpgsqlCommandExtensions
+{
+    /// <summary>Adds a parameter; null becomes SQL NULL, typed by the statement.</summary>
+    public static NpgsqlCommand Arg(this NpgsqlCommand cmd, string name, object? value)
+    {
+        cmd.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+        return cmd;
+    }
+
+    /// <summary>Adds a parameter of an explicit type (arrays, and times that may be null).</summary>
+    public static NpgsqlCommand Arg(this NpgsqlCommand cmd, string name, object? value, NpgsqlDbType type)
+    {
+        cmd.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
+        return cmd;
+    }
+}
+
+internal static class PostgresErrors
+{
+    public static JobQueueException Translate(Exception ex, string database)
+    {
+        if (ex is PostgresException pg)
+        {
+            return pg.SqlState switch
+            {
+                PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification => new JobQueueException(ErrorKind.DatabaseUnavailable,
+                    $"PostgreSQL refused the login to '{database}': {pg.MessageText}. Check the user, and the password (in the URI, PGPASSWORD or ~/.pgpass).",
+                    database, ex, "PostgresLoginFailed"),
+                PostgresErrorCodes.InvalidCatalogName => new JobQueueException(ErrorKind.DatabaseUnavailable,
+                    $"{pg.MessageText} on the server of '{database}'. Create it first (createdb, or CREATE DATABASE).", database, ex, "PostgresDatabaseNotFound"),
+                PostgresErrorCodes.InsufficientPrivilege => new JobQueueException(ErrorKind.DatabaseNotWritable,
+                    $"The PostgreSQL role lacks a privilege on '{database}': {pg.MessageText}. JobQueue needs SELECT, INSERT, UPDATE and DELETE on its tables.",
+                    database, ex, "PostgresPermissionDenied"),
+                PostgresErrorCodes.DiskFull => new JobQueueException(ErrorKind.DatabaseNotWritable,
+                    $"The PostgreSQL server of '{database}' is out of disk space; nothing was written.", database, ex),
+                PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected => new JobQueueException(ErrorKind.DatabaseUnavailable,
+                    $"A concurrent change on '{database}' conflicted with this one; nothing was changed. Try again.", database, ex),
+                PostgresErrorCodes.TooManyConnections => new JobQueueException(ErrorKind.DatabaseUnavailable,
+                    $"The PostgreSQL server of '{database}' has no free connections: {pg.MessageText}.", database, ex, "PostgresUnreachable"),
+                _ when pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal) => new JobQueueException(ErrorKind.DatabaseUnavailable,
+                    $"Lost the PostgreSQL server of '{database}': {pg.MessageText}.", database, ex, "PostgresUnreachable"),
+                _ => new JobQueueException(ErrorKind.DatabaseUnavailable, $"PostgreSQL error on '{database}': {pg.SqlState} {pg.MessageText}", database, ex),
+            };
+        }
+        if (ex.Message.Contains("password", StringComparison.OrdinalIgnoreCase))
+        {
+            return new JobQueueException(ErrorKind.DatabaseUnavailable,
+                $"Cannot log in to '{database}': {ex.Message}. Give the password in the URI, PGPASSWORD or ~/.pgpass.", database, ex, "PostgresLoginFailed");
+        }
+        var why = ex.InnerException is { } inner && inner.Message != ex.Message ? $"{ex.Message} ({inner.Message})" : ex.Message;
+        return new JobQueueException(ErrorKind.DatabaseUnavailable,
+            $"Cannot reach the PostgreSQL server of '{database}': {why}", database, ex, "PostgresUnreachable");
+    }
+}
