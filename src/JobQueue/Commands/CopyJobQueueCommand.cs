@@ -44,8 +44,12 @@ public sealed class CopyJobQueueCommand : JobQueueCommand
         {
             WriteWarning($"{running} jobs are running in {source.Database}; they are copied as running and return to pending only when their leases expire. Stop the workers first to move a queue cleanly.");
         }
-        var result = Must(() => QueueCopier.Copy(source, target, Force));
-        WriteVerbose($"Copied {result.Jobs} jobs, {result.Logs} log lines and {result.Schedules} schedules in {result.Elapsed.TotalSeconds:0.0} s.");
-        WriteObject(result);
+        // A refused destination is an error about this copy, not the end of the script (-ErrorAction works).
+        Try(() =>
+        {
+            var result = QueueCopier.Copy(source, target, Force);
+            WriteVerbose($"Copied {result.Jobs} jobs, {result.Logs} log lines and {result.Schedules} schedules in {result.Elapsed.TotalSeconds:0.0} s.");
+            WriteObject(result);
+        });
     }
 }

@@ -148,7 +148,35 @@ public sealed partial class PostgresJobStore
         return reader.Read() ? ReadJob(reader) : null;
     });
 
-    public TrainingJob Finish(FinishRequest request, DateTimeOffset now) => InTransaction((conn, tx) =>
+    // Success needs no decision from the row (retries and cancel requests do not matter), so
+    // the ownership check and the change are one statement; any miss takes the full path below,
+    // which says why.
+    private const string SucceedSql =
+        "UPDATE jobs SET status = 'completed', completed_at = @now, error_message = NULL, exit_code = @exit, lease_expires_at = NULL " +
+        "WHERE job_id = @id AND status = 'running' AND (@attempt::integer IS NULL OR attempt = @attempt::integer) " +
+        "AND (@worker::text IS NULL OR worker_id = @worker::text) RETURNING " + JobColumns;
+
+    public TrainingJob Finish(FinishRequest request, DateTimeOffset now)
+    {
+        if (request.Outcome == JobOutcome.Succeeded)
+        {
+            var done = Run(conn =>
+            {
+                using var cmd = Sql(conn, SucceedSql)
+                    .Arg("id", request.JobId)
+                    .Arg("now", Utc(now))
+                    .Arg("exit", request.ExitCode, NpgsqlDbType.Integer)
+                    .Arg("attempt", request.Attempt, NpgsqlDbType.Integer)
+                    .Arg("worker", request.WorkerId, NpgsqlDbType.Text);
+                using var reader = cmd.ExecuteReader();
+                return reader.Read() ? ReadJob(reader) : null;
+            });
+            if (done is not null) return done;
+        }
+        return FinishChecked(request, now);
+    }
+
+    private TrainingJob FinishChecked(FinishRequest request, DateTimeOffset now) => InTransaction((conn, tx) =>
     {
         var job = GetJob(conn, tx, request.JobId, lockRow: true) ?? throw JobNotFound(request.JobId);
         if (job.Status != JobStatus.Running

@@ -1,0 +1,247 @@
+# What is PostgreSQL-specific by nature: connection strings, passwords, the schema, privileges,
+# and claiming from many processes. The behaviour both backends share lives in the conformance
+# suites (-ForEach (Get-TestBackend)); the smoke tests at the end check this driver until then.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    . (Join-Path $PSScriptRoot 'Postgres.Helpers.ps1')
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    . (Join-Path $PSScriptRoot 'Postgres.Helpers.ps1')
+}
+
+Describe 'PostgreSQL database strings that cannot be used' {
+    It 'rejects a malformed URI with InvalidConnectionString, showing the password masked' {
+        $err = $null
+        try { Initialize-JobQueue -Database 'postgres://ops:Hunter2Secret@db.example:notaport/jobs' } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidConnectionString*'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'notaport'
+        $err.Exception.Message | Should -Match ([regex]::Escape('ops:***@'))
+        ($err | Out-String) + $err.Exception.ToString() | Should -Not -Match 'Hunter2Secret'
+    }
+
+    It 'rejects an unknown URI parameter and a bad sslmode' {
+        { Initialize-JobQueue -Database 'postgresql://ops@db.example/jobs?colour=blue' } |
+            Should -Throw -ErrorId 'InvalidConnectionString*' -ExpectedMessage '*colour*'
+        { Initialize-JobQueue -Database 'postgresql://ops@db.example/jobs?sslmode=sometimes' } |
+            Should -Throw -ErrorId 'InvalidConnectionString*' -ExpectedMessage '*sslmode*'
+    }
+
+    It 'reports an unreachable server as PostgresUnreachable without the password' {
+        $port = Get-FreeLoopbackPort
+        $err = $null
+        try { Get-TrainingJob -Database "Host=127.0.0.1;Port=$port;Database=jobs;Username=ops;Password=Hunter2Secret;Timeout=5" } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'PostgresUnreachable*'
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err.Exception.Message | Should -Match 'Password=\*\*\*'
+        ($err | Out-String) + $err.Exception.ToString() + $err.TargetObject | Should -Not -Match 'Hunter2Secret'
+    }
+}
+
+Describe 'PostgreSQL connections' -ForEach @(Get-PostgresTestServer) {
+    BeforeAll {
+        $db = New-PostgresTestDatabase
+        $dbName = Get-TestDatabaseName $db
+        # '@' and ':' in a password must be percent-encoded in a URI.
+        $password = 'p@ss:' + [guid]::NewGuid().ToString('N').Substring(0, 10)
+        $role = Set-PostgresPasswordRole -Password $password -Database $dbName
+        $encoded = [Uri]::EscapeDataString($password)
+        $base = "${PgHost}:$PgPort/$dbName"
+    }
+
+    It 'opens a postgres:// URI with user, password, port, database and parameters, and masks the password' {
+        $uri = "postgres://${role}:$encoded@$base`?sslmode=disable&application_name=jq-uri-test"
+        $info = Initialize-JobQueue -Database $uri
+        $info.Backend | Should -Be 'PostgreSQL'
+        $info.Database | Should -Be "postgres://${role}:***@$base`?sslmode=disable&application_name=jq-uri-test"
+        $job = Submit-TrainingJob -Database $uri -Type training -Config @{ epochs = 2 }
+        $job.Database | Should -Be $info.Database
+        ($job | Format-List * | Out-String) + ($info | Format-List * | Out-String) | Should -Not -Match ([regex]::Escape($password))
+        # A piped job reaches its queue through the masked name.
+        ($job | Get-TrainingJob).Status | Should -Be 'Pending'
+        Invoke-TestPsql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'jq-uri-test'" | Should -BeGreaterThan 0
+    }
+
+    It 'opens a key=value connection string with Password and masks it' {
+        $cs = "Host=$PgHost;Port=$PgPort;Database=$dbName;Username=$role;Password=$password"
+        $info = Initialize-JobQueue -Database $cs
+        $info.Database | Should -Be "Host=$PgHost;Port=$PgPort;Database=$dbName;Username=$role;Password=***"
+        (Get-TrainingJob -Database $cs -First 1).Database | Should -Be $info.Database
+    }
+
+    It 'takes the password from PGPASSWORD when the URI has none' {
+        $r = Invoke-Pwsh "(Get-JobQueueStatistics -Database 'postgresql://$role@$base').Total" -Environment @{ PGPASSWORD = $password }
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        [int]$r.Output.Trim() | Should -BeGreaterOrEqual 1
+    }
+
+    It 'takes the password from ~/.pgpass when neither the URI nor PGPASSWORD has one' {
+        $env:PGPASSWORD | Should -BeNullOrEmpty -Because 'the child process inherits this environment'
+        $home2 = Join-Path ([IO.Path]::GetTempPath()) ('jq-home-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        New-Item -ItemType Directory $home2 | Out-Null
+        $pgpass = Join-Path $home2 '.pgpass'
+        # .pgpass escapes ':' and '\' with a backslash.
+        Set-Content $pgpass "${PgHost}:${PgPort}:${dbName}:${role}:$($password.Replace('\', '\\').Replace(':', '\:'))"
+        & chmod 600 $pgpass
+        $r = Invoke-Pwsh "(Get-JobQueueStatistics -Database 'postgresql://$role@$base').Total" -Environment @{ HOME = $home2 }
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        [int]$r.Output.Trim() | Should -BeGreaterOrEqual 1
+        Remove-Item -Recurse -Force $home2
+    }
+
+    It 'fails a wrong password with PostgresLoginFailed and never shows it' {
+        foreach ($database in "postgresql://${role}:WrongSecret42@$base", "Host=$PgHost;Port=$PgPort;Database=$dbName;Username=$role;Password=WrongSecret42") {
+            $err = $null
+            try { Get-TrainingJob -Database $database } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -BeLike 'PostgresLoginFailed*'
+            $err.Exception.Message | Should -Match 'password authentication failed'
+            ($err | Out-String) + $err.Exception.ToString() + $err.TargetObject | Should -Not -Match 'WrongSecret42'
+        }
+    }
+
+    It 'honours sslmode=require (this server has no SSL)' {
+        { Get-TrainingJob -Database "postgresql://$role@$base`?sslmode=require" } | Should -Throw -ExpectedMessage '*SSL*'
+    }
+
+    It 'names a missing database' {
+        { Get-TrainingJob -Database "postgresql://postgres@${PgHost}:$PgPort/jq_no_such_db" } |
+            Should -Throw -ErrorId 'PostgresDatabaseNotFound*' -ExpectedMessage '*jq_no_such_db*'
+    }
+}
+
+Describe 'PostgreSQL schema' -ForEach @(Get-PostgresTestServer) {
+    It 'creates the tables and indexes of the SQLite schema, at the same schema version' {
+        $db = New-PostgresTestDatabase
+        $pg = Initialize-JobQueue -Database $db
+        $lite = Initialize-JobQueue -Database (New-TestDatabase)
+        $pg.SchemaVersion | Should -Be $lite.SchemaVersion
+        $pg.SynchronousCommit | Should -Be 'on'
+        $pg.Durability | Should -Be 'Full'
+        $tables = Invoke-TestPsql "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1" -Database $db
+        $tables | Should -Be @('job_logs', 'jobqueue_schema_version', 'jobqueue_settings', 'jobs', 'schedules', 'workers')
+        $claim = Invoke-TestPsql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_jobs_claim'" -Database $db
+        $claim | Should -Match "priority DESC, job_id\) WHERE \(status = 'pending'::text\)"
+        Invoke-TestPsql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ux_jobs_occurrence'" -Database $db |
+            Should -Match 'UNIQUE INDEX .*\(schedule_id, scheduled_for\)'
+        $columns = Invoke-TestPsql "SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs' ORDER BY ordinal_position" -Database $db
+        foreach ($c in 'job_id', 'job_type', 'status', 'priority', 'config', 'created_at', 'started_at', 'completed_at', 'error_message', 'worker_id', 'retry_count', 'max_retries') {
+            $columns | Should -Contain $c
+        }
+    }
+
+    It 'sets Durability Normal as synchronous_commit off, and back' {
+        $db = New-PostgresTestDatabase
+        (Initialize-JobQueue -Database $db -Durability Normal).SynchronousCommit | Should -Be 'off'
+        $r = Invoke-Pwsh "(Initialize-JobQueue -Database '$db').SynchronousCommit"
+        $r.Output.Trim() | Should -Be 'off' -Because 'the setting is kept in the database'
+        (Initialize-JobQueue -Database $db -Durability Full).Durability | Should -Be 'Full'
+    }
+
+    It 'refuses a database of a newer schema version and changes nothing' {
+        $db = New-PostgresTestDatabase
+        Submit-TrainingJob -Database $db -Type training -Config @{ a = 1 } | Out-Null
+        Invoke-TestPsql 'INSERT INTO jobqueue_schema_version (version) VALUES (99)' -Database $db | Out-Null
+        $r = Invoke-Pwsh "try { Initialize-JobQueue -Database '$db' } catch { `$_.FullyQualifiedErrorId; `$_.CategoryInfo.Category; `$_.Exception.Message }"
+        $lines = $r.Output -split "`n"
+        $lines[0] | Should -BeLike 'SchemaTooNew*'
+        $lines[1] | Should -Be 'InvalidData'
+        $lines[2] | Should -Match 'schema version 99'
+        Invoke-TestPsql 'SELECT count(*), max(version) FROM jobqueue_schema_version' -Database $db | Should -Be "2`t99"
+        Invoke-TestPsql 'SELECT count(*) FROM jobs' -Database $db | Should -Be '1'
+    }
+
+    It 'refuses a database whose jobs table JobQueue did not make, and changes nothing' {
+        $db = New-PostgresTestDatabase
+        Invoke-TestPsql 'CREATE TABLE jobs (id int)' -Database $db | Out-Null
+        { Initialize-JobQueue -Database $db } | Should -Throw -ErrorId 'NotAJobQueueDatabase*'
+        Invoke-TestPsql "SELECT to_regclass('jobqueue_schema_version') IS NULL" -Database $db | Should -Be 't'
+    }
+
+    It 'creates the schema once when several processes initialise at the same moment' {
+        $db = New-PostgresTestDatabase
+        $go = Join-Path ([IO.Path]::GetTempPath()) ('jq-go-' + [guid]::NewGuid().ToString('N'))
+        $logs = 1..4 | ForEach-Object { Join-Path ([IO.Path]::GetTempPath()) ("jq-init-$_-" + [guid]::NewGuid().ToString('N') + '.txt') }
+        $processes = $logs | ForEach-Object {
+            Start-Pwsh -OutputPath $_ -Script "while (-not (Test-Path '$go')) { Start-Sleep -Milliseconds 10 }; (Initialize-JobQueue -Database '$db').SchemaVersion"
+        }
+        New-Item -ItemType File $go | Out-Null
+        foreach ($p in $processes) { $p.WaitForExit(120000) | Should -BeTrue }
+        $processes.ExitCode | Should -Be @(0, 0, 0, 0) -Because (Get-Content $logs -Raw)
+        $latest = (Initialize-JobQueue -Database $db).SchemaVersion
+        Invoke-TestPsql 'SELECT count(*), max(version) FROM jobqueue_schema_version' -Database $db | Should -Be "$latest`t$latest"
+        Remove-Item (@($go) + $logs) -ErrorAction Ignore
+    }
+}
+
+Describe 'PostgreSQL privileges' -ForEach @(Get-PostgresTestServer) {
+    It 'lets a role with only SELECT, INSERT, UPDATE and DELETE use a queue the owner initialised' {
+        $db = New-PostgresTestDatabase
+        Initialize-JobQueue -Database $db | Out-Null
+        $role = New-PostgresTestRole -Prefix 'jq_rw'
+        Invoke-TestPsql "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO $role" -Database $db | Out-Null
+        $asRole = "$db;Username=$role"
+        $job = Submit-TrainingJob -Database $asRole -Type training -Config @{ lr = 0.1 }
+        1..3 | ForEach-Object { @{ i = $_ } } | Submit-TrainingJob -Database $asRole -Type export | Out-Null
+        $claimed = Receive-TrainingJob -Database $asRole -WorkerId w1
+        $claimed.JobId | Should -Be $job.JobId
+        Write-TrainingJobLog -Database $asRole -Id $job.JobId -Message 'epoch 1'
+        $claimed | Complete-TrainingJob
+        (Get-TrainingJobLog -Database $asRole -Id $job.JobId).Message | Should -Be 'epoch 1'
+        (Get-JobQueueStatistics -Database $asRole).Completed | Should -Be 1
+        Remove-TrainingJob -Database $asRole -Id $job.JobId -Confirm:$false
+        (Get-JobQueueStatistics -Database $asRole).Total | Should -Be 3
+    }
+
+    It 'tells a role without CREATE that the first initialisation needs one' {
+        $db = New-PostgresTestDatabase
+        $role = New-PostgresTestRole -Prefix 'jq_ro'
+        $err = $null
+        try { Initialize-JobQueue -Database "$db;Username=$role" } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'PostgresPermissionDenied*'
+        $err.CategoryInfo.Category | Should -Be 'WriteError'
+        $err.Exception.Message | Should -Match 'CREATE'
+    }
+}
+
+Describe 'Claiming on PostgreSQL from many processes' -ForEach @(Get-PostgresTestServer) {
+    It 'gives each job to exactly one of 6 concurrent claimer processes (SKIP LOCKED)' {
+        $db = New-PostgresTestDatabase
+        $drain = Invoke-Drain -Database $db -Claimers 6 -Jobs 600
+        $drain.Claims.Count | Should -Be 600
+        @($drain.Claims.JobId | Sort-Object -Unique).Count | Should -Be 600
+        @($drain.Claims | Where-Object Attempt -NE 1).Count | Should -Be 0
+        $stats = Get-JobQueueStatistics -Database $db
+        $stats.Completed | Should -Be 600
+        $stats.Total | Should -Be 600
+    }
+
+    It 'drains with 1, 4 and 16 claimer processes (throughput printed, not asserted)' {
+        foreach ($claimers in 1, 4, 16) {
+            $db = New-PostgresTestDatabase
+            $drain = Invoke-Drain -Database $db -Claimers $claimers -Jobs 1000
+            @($drain.Claims.JobId | Sort-Object -Unique).Count | Should -Be 1000
+            (Get-JobQueueStatistics -Database $db).Completed | Should -Be 1000
+            # The load average says how busy the (shared) machine was while measuring.
+            $load = if (Test-Path /proc/loadavg) { (Get-Content /proc/loadavg).Split(' ')[0] } else { '?' }
+            Write-Host ('    PostgreSQL drain: {0,2} claimer processes, {1} jobs in {2:0.00} s = {3:0} jobs/s ({4} CPUs, load average {5})' -f
+                $claimers, $drain.Jobs, $drain.Seconds, $drain.JobsPerSecond, [Environment]::ProcessorCount, $load)
+        }
+    }
+}
+
+Describe 'Backup-JobQueue of a PostgreSQL queue' -ForEach @(Get-PostgresTestServer) {
+    It 'writes an SQLite file with the same jobs and logs' {
+        $db = New-PostgresTestDatabase
+        $job = Submit-TrainingJob -Database $db -Type training -Config @{ epochs = 5 } -Name nightly
+        Write-TrainingJobLog -Database $db -Id $job.JobId -Message 'queued'
+        $file = Join-Path (Split-Path (New-TestDatabase)) 'backup.db'
+        (Backup-JobQueue -Database $db -Destination $file).FullName | Should -Be $file
+        $copy = Get-TrainingJob -Database $file -Id $job.JobId
+        $copy.Name | Should -Be 'nightly'
+        $copy.Config.epochs | Should -Be 5
+        $copy.CreatedAt | Should -Be $job.CreatedAt
+        (Get-TrainingJobLog -Database $file -Id $job.JobId).Message | Should -Be 'queued'
+    }
+}
