@@ -40,6 +40,19 @@ Describe 'PostgreSQL database strings that cannot be used' {
     }
 }
 
+Describe 'The module on PostgreSQL' -ForEach @(Get-PostgresTestServer) {
+    It 'loads Npgsql into its private load context in a fresh process' {
+        $db = New-PostgresTestDatabase
+        $r = Invoke-Pwsh @"
+`$info = Initialize-JobQueue -Database '$db'
+`$npgsql = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Npgsql' }
+"`$(`$info.Backend) `$(@(`$npgsql).Count) `$([Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$npgsql).Name)"
+"@
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $r.Output.Trim() | Should -Be 'PostgreSQL 1 JobQueue.Engine'
+    }
+}
+
 Describe 'PostgreSQL connections' -ForEach @(Get-PostgresTestServer) {
     BeforeAll {
         $db = New-PostgresTestDatabase

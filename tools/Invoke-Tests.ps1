@@ -6,7 +6,9 @@ param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $Summary,
     [Parameter(Mandatory)] [string] $ResultsFolder,
-    [Parameter(Mandatory)] [string[]] $Path
+    [Parameter(Mandatory)] [string[]] $Path,
+    # pwsh -File cannot pass an array: further test paths arrive as separate arguments.
+    [Parameter(ValueFromRemainingArguments)] [string[]] $MorePaths
 )
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'TestPostgres.ps1')
@@ -24,7 +26,7 @@ try {
         Remove-Item Env:JOBQUEUE_TEST_POSTGRES, Env:JOBQUEUE_TEST_POSTGRES_BIN -ErrorAction Ignore
     }
     $config = New-PesterConfiguration
-    $config.Run.Path = $Path
+    $config.Run.Path = @($Path) + @($MorePaths | Where-Object { $_ })
     $config.Run.PassThru = $true
     $config.Run.Exit = $false
     $config.Output.Verbosity = 'Detailed'
