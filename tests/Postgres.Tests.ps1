@@ -230,6 +230,22 @@ Describe 'Claiming on PostgreSQL from many processes' -ForEach @(Get-PostgresTes
         $stats.Total | Should -Be 600
     }
 
+    It 'gives each job to exactly one of 8 threads sharing one connection pool in one process' {
+        $db = New-PostgresTestDatabase
+        1..400 | ForEach-Object { @{ n = $_ } } | Submit-TrainingJob -Database $db -Type training | Out-Null
+        $module = (Resolve-Path (Join-Path $PSScriptRoot '../JobQueue.psd1')).Path
+        $claims = 1..8 | ForEach-Object -ThrottleLimit 8 -Parallel {
+            Import-Module $using:module
+            while ($job = Receive-TrainingJob -Database $using:db -WorkerId "thread-$_") {
+                $job | Complete-TrainingJob
+                $job.JobId
+            }
+        }
+        $claims.Count | Should -Be 400
+        @($claims | Sort-Object -Unique).Count | Should -Be 400
+        (Get-JobQueueStatistics -Database $db).Completed | Should -Be 400
+    }
+
     It 'drains with 1, 4 and 16 claimer processes (throughput printed, not asserted)' {
         foreach ($claimers in 1, 4, 16) {
             $db = New-PostgresTestDatabase

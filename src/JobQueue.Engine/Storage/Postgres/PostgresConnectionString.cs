@@ -106,7 +106,8 @@ public sealed partial class PostgresConnectionString
                 var colon = userInfo.IndexOf(':');
                 var user = Decode(colon >= 0 ? userInfo[..colon] : userInfo);
                 if (user.Length > 0) settings.Username = user;
-                if (colon >= 0) settings.Password = Decode(userInfo[(colon + 1)..]);
+                // An empty password ("user:@host") means none, so PGPASSWORD and ~/.pgpass still apply.
+                if (colon >= 0 && colon < userInfo.Length - 1) settings.Password = Decode(userInfo[(colon + 1)..]);
             }
             if (rest.Length > 0) SetHosts(settings, rest, display);
             if (path.Length > 0) settings.Database = Decode(path);
