@@ -6,12 +6,16 @@ $script:TestPostgresPasswordRole = 'jq_password_user'
 
 function Find-PostgresBin {
     # JOBQUEUE_POSTGRES_BIN overrides; else the Debian package of PostgreSQL 15, else the newest installed.
-    if ($env:JOBQUEUE_POSTGRES_BIN) { return $env:JOBQUEUE_POSTGRES_BIN }
-    foreach ($candidate in @('/usr/lib/postgresql/15/bin') + @(Get-ChildItem '/usr/lib/postgresql/*/bin' -Directory -ErrorAction Ignore |
-            Sort-Object { [int]($_.Parent.Name -replace '\D', '') } -Descending | ForEach-Object FullName)) {
+    foreach ($candidate in Get-PostgresBinCandidates) {
         if (Test-Path (Join-Path $candidate 'initdb')) { return $candidate }
     }
     $null
+}
+
+function Get-PostgresBinCandidates {
+    if ($env:JOBQUEUE_POSTGRES_BIN) { return @($env:JOBQUEUE_POSTGRES_BIN) }
+    @('/usr/lib/postgresql/15/bin') + @(Get-ChildItem '/usr/lib/postgresql/*/bin' -Directory -ErrorAction Ignore |
+            Sort-Object { [int]($_.Parent.Name -replace '\D', '') } -Descending | ForEach-Object FullName)
 }
 
 function Get-FreeLoopbackPort {
@@ -26,7 +30,8 @@ function Start-TestPostgres {
     if ($IsWindows) { Write-Host 'PostgreSQL tests: not run on Windows; running the SQLite backend only.'; return $null }
     $bin = Find-PostgresBin
     if (-not $bin) {
-        Write-Host 'PostgreSQL tests: no PostgreSQL binaries (/usr/lib/postgresql/15/bin; apt-get install postgresql); running the SQLite backend only.' -ForegroundColor Yellow
+        $looked = (Get-PostgresBinCandidates | Select-Object -Unique) -join ', '
+        Write-Host "PostgreSQL tests: no PostgreSQL binaries (looked in $looked; apt-get install postgresql); running the SQLite backend only." -ForegroundColor Yellow
         return $null
     }
     # initdb and pg_ctl refuse to run as root: the cluster belongs to the postgres user then.
