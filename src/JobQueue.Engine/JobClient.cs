@@ -95,7 +95,7 @@ public sealed partial class JobClient
         job = job with { ConfigJson = ConfigJson.NormalizeObject(job.ConfigJson) };
         var now = Clock.UtcNow;
         var id = Store.Insert(job, now);
-        return NewJobView.ToJob(job, id, now, Store.Database);
+        return NewJobView.ToJob(job, id, NewJobView.StoredLocalTime(now), Store.Database);
     }
 
     /// <summary>Inserts many jobs in one transaction; all are validated first, so a bad one changes nothing.</summary>
@@ -111,9 +111,10 @@ public sealed partial class JobClient
         var now = Clock.UtcNow;
         var ids = Store.InsertBatch(normalized, now);
         var created = new TrainingJob[ids.Count];
+        var createdAt = NewJobView.StoredLocalTime(now);
         for (var i = 0; i < created.Length; i++)
         {
-            created[i] = NewJobView.ToJob(normalized[i], ids[i], now, Store.Database);
+            created[i] = NewJobView.ToJob(normalized[i], ids[i], createdAt, Store.Database);
         }
         return created;
     }

@@ -13,34 +13,42 @@ public static class ConfigJson
     public const int MaxDepth = 64;
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
 
-    // Stored text keeps unicode as written, so the guide's SQL shows it readably.
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
-    /// <summary>Checks that <paramref name="json"/> is one JSON object and returns it in canonical compact form.</summary>
+    /// <summary>
+    /// Checks that <paramref name="json"/> is exactly one JSON object and returns it unchanged, so a
+    /// config is stored byte for byte as given.
+    /// </summary>
     public static string NormalizeObject(string json)
     {
+        ArgumentNullException.ThrowIfNull(json);
         try
         {
-            using var doc = JsonDocument.Parse(json, DocumentOptions);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json), ReaderOptions);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
+                var kind = reader.TokenType switch
+                {
+                    JsonTokenType.StartArray => "an array",
+                    JsonTokenType.String => "a string",
+                    JsonTokenType.Number => "a number",
+                    JsonTokenType.True or JsonTokenType.False => "a boolean",
+                    JsonTokenType.Null => "null",
+                    _ => "empty",
+                };
                 throw new JobQueueException(ErrorKind.InvalidConfig,
-                    $"The config must be a JSON object such as {{\"epochs\": 10}}, not a JSON {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}.");
+                    $"The config must be a JSON object such as {{\"epochs\": 10}}, not {kind}.", null, code: "InvalidConfig");
             }
-            using var buffer = new MemoryStream(json.Length + 16);
-            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            reader.Skip();
+            if (reader.Read())
             {
-                doc.RootElement.WriteTo(writer);
+                throw new JobQueueException(ErrorKind.InvalidConfig, "The config has text after the end of its JSON object.", null, code: "InvalidConfig");
             }
-            return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            return json;
         }
         catch (JsonException ex)
         {
-            throw new JobQueueException(ErrorKind.InvalidConfig, $"The config is not valid JSON: {ex.Message}", null, ex);
+            throw new JobQueueException(ErrorKind.InvalidConfig, $"The config is not valid JSON: {ex.Message}", null, ex, "InvalidConfig");
         }
     }
 

@@ -34,7 +34,8 @@ public sealed partial class SqliteJobStore : IJobStore
             Guard(() =>
             {
                 _connection.Open();
-                Execute($"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA foreign_keys = ON;");
+                SqliteBusyHandler.Install(_connection);
+                Execute("PRAGMA foreign_keys = ON;");
                 Migrate();
                 EnsureWal();
                 ApplyDurability(ReadDurability());
