@@ -3,7 +3,8 @@ param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $Summary,
     [Parameter(Mandatory)] [string] $ResultsFolder,
-    [Parameter(Mandatory)] [string[]] $Path
+    # Last on the command line: pwsh -File passes each further argument as one more path.
+    [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Path
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
