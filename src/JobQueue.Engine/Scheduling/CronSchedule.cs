@@ -52,6 +52,10 @@ public sealed class CronSchedule
         {
             throw Invalid(text, "it is empty");
         }
+        if (string.Equals(text, "@every_second", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Invalid(text, "schedules run at most once a minute");
+        }
         var fields = text.Split(' ').Length;
         if (!text.StartsWith('@') && fields != 5)
         {
