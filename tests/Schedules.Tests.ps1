@@ -265,6 +265,36 @@ Describe 'Firing on <_>' -ForEach (Get-TestBackend) {
     }
 }
 
+Describe 'Schedules edited with SQL on <_>' -ForEach (Get-TestBackend) {
+    BeforeAll {
+        $backend = $_
+    }
+
+    It 'fires a schedule whose next run was set by hand, as the guide''s troubleshooting SQL would' -Skip:($_ -ne 'SQLite' -or -not (Get-Command sqlite3 -ErrorAction Ignore)) {
+        $db = New-TestDatabase -Backend $backend
+        $s = New-JobSchedule -Database $db -Name by-hand -Type evaluation -Cron '0 2 * * *'
+        & sqlite3 $db "UPDATE schedules SET next_run = '2026-05-10T02:00:00Z' WHERE name = 'by-hand'"
+        $LASTEXITCODE | Should -Be 0
+        $job = Invoke-JobScheduler -Database $db -Now ([DateTimeOffset]'2026-05-10T02:00:30Z')
+        $job.ScheduleId | Should -Be $s.ScheduleId
+        $job.ScheduledFor | ConvertTo-UtcText | Should -Be '2026-05-10T02:00Z'
+        (Get-JobSchedule -Database $db -Name by-hand).NextRun | ConvertTo-UtcText | Should -Be '2026-05-11T02:00Z'
+    }
+
+    It 'reports a schedule whose expression was broken by hand, and still fires the others' -Skip:($_ -ne 'SQLite' -or -not (Get-Command sqlite3 -ErrorAction Ignore)) {
+        $db = New-TestDatabase -Backend $backend
+        $at = [DateTimeOffset]'2026-05-10T02:00:00Z'
+        New-JobSchedule -Database $db -Name broken -Type evaluation -Cron '0 2 * * *' -StartAt $at | Out-Null
+        $good = New-JobSchedule -Database $db -Name good -Type evaluation -Cron '0 2 * * *' -StartAt $at
+        & sqlite3 $db "UPDATE schedules SET schedule_expr = '0 99 * * *' WHERE name = 'broken'"
+        $jobs = Invoke-JobScheduler -Database $db -Now $at -ErrorVariable problems -ErrorAction SilentlyContinue
+        $jobs.ScheduleId | Should -Be $good.ScheduleId
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'InvalidCron,*'
+        "$($problems[0])" | Should -BeLike "Schedule 'broken'*Set-JobSchedule*"
+    }
+}
+
 Describe 'Bad input changes nothing on <_>' -ForEach (Get-TestBackend) {
     BeforeAll {
         $db = New-TestDatabase -Backend $_

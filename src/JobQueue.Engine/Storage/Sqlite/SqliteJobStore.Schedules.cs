@@ -156,9 +156,12 @@ public sealed partial class SqliteJobStore
         using var tx = BeginWrite();
         // Conditional on the values the plan was made from: a pass that lost the race (or
         // planned from a schedule that was changed meanwhile) updates no row and creates nothing.
+        // Compared as instants, not text, so a next_run set by hand in SQL ('...T02:00:00Z',
+        // without milliseconds) still fires.
         var advance = Command(
             "UPDATE schedules SET next_run = $nextRun, last_run = coalesce($lastRun, last_run) " +
-            "WHERE schedule_id = $id AND enabled = 1 AND next_run = $expected AND updated_at IS $updated", tx);
+            "WHERE schedule_id = $id AND enabled = 1 AND julianday(next_run) = julianday($expected) " +
+            "AND julianday(updated_at) IS julianday($updated)", tx);
         advance.Parameters["$nextRun"].Value = Db(fire.NextRun is { } next ? Timestamps.ToText(next) : null);
         advance.Parameters["$lastRun"].Value = Db(fire.LastRun is { } last ? Timestamps.ToText(last) : null);
         advance.Parameters["$id"].Value = fire.ScheduleId;
