@@ -24,6 +24,14 @@
         'Get-TrainingJobLog'
         'Get-JobQueueStatistics'
         'Backup-JobQueue'
+        'New-JobSchedule'
+        'Get-JobSchedule'
+        'Set-JobSchedule'
+        'Enable-JobSchedule'
+        'Disable-JobSchedule'
+        'Remove-JobSchedule'
+        'Invoke-JobScheduler'
+        'Start-JobScheduler'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
