@@ -110,7 +110,7 @@ public sealed class ScheduleFiring
         var created = new List<TrainingJob>(jobs.Count);
         for (var i = 0; i < jobs.Count; i++)
         {
-            if (ids[i] is { } id) created.Add(NewJobView.ToJob(jobs[i], id, createdAt, _store.Database));
+            if (ids[i] is { } id) created.Add(NewJobView.ToJob(jobs[i], id, NewJobView.StoredLocalTime(createdAt), _store.Database));
         }
         return new ScheduleOutcome { Schedule = schedule, Plan = plan, Created = created, AlreadyCreated = jobs.Count - created.Count };
     }
