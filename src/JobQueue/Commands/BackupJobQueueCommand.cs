@@ -19,8 +19,9 @@ public sealed class BackupJobQueueCommand : JobQueueCommand
     protected override void ProcessRecord()
     {
         var destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
+        // Ask before opening the queue: under -WhatIf a missing database must not be created.
+        if (!ShouldProcess(destination, $"Back up {ResolvedDatabase}")) return;
         var client = Client;
-        if (!ShouldProcess(destination, $"Back up {client.Store.Database}")) return;
         Try(() =>
         {
             client.Backup(destination, Force);
