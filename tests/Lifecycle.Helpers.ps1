@@ -68,3 +68,45 @@ function Wait-Until {
         Start-Sleep -Milliseconds 100
     }
 }
+
+function Start-QueueWriter {
+    # Another process that keeps submitting, claiming, logging and completing jobs of its own type
+    # (writer-load) until Stop-QueueWriter, for tests of what must work while workers run.
+    # Returns once it has written.
+    param([Parameter(Mandatory)] [string] $Database)
+    $folder = New-TestFolder
+    $writer = [pscustomobject]@{
+        Stop    = Join-Path $folder 'stop'
+        Ready   = Join-Path $folder 'ready'
+        Count   = Join-Path $folder 'count'
+        Process = $null
+    }
+    $writer.Process = Start-Pwsh @"
+`$n = 0
+while (-not (Test-Path '$($writer.Stop)')) {
+    Submit-TrainingJob -Database '$Database' -Type writer-load -Config @{ n = `$n } | Out-Null
+    `$job = Receive-TrainingJob -Database '$Database' -WorkerId 'busy-writer' -Type writer-load
+    Write-TrainingJobLog -Database '$Database' -Id `$job.JobId -Message "step `$n"
+    `$job | Complete-TrainingJob
+    `$n++
+    if (`$n -eq 1) { Set-Content -LiteralPath '$($writer.Ready)' -Value 'writing' }
+    Start-Sleep -Milliseconds 5
+}
+Set-Content -LiteralPath '$($writer.Count)' -Value `$n
+"@
+    Wait-Until { (Test-Path $writer.Ready) -or $writer.Process.HasExited } -Because 'the writer process to start writing'
+    if ($writer.Process.HasExited) { throw "The writer process ended early with exit code $($writer.Process.ExitCode)." }
+    $writer
+}
+
+function Stop-QueueWriter {
+    # Stops the writer and returns how many jobs it wrote; fails if it hit any error.
+    param([Parameter(Mandatory)] $Writer)
+    Set-Content -LiteralPath $Writer.Stop -Value 'stop'
+    if (-not $Writer.Process.WaitForExit(120000)) {
+        $Writer.Process.Kill($true)
+        throw 'The writer process did not stop.'
+    }
+    if ($Writer.Process.ExitCode -ne 0) { throw "The writer process failed with exit code $($Writer.Process.ExitCode)." }
+    [int](Get-Content -LiteralPath $Writer.Count)
+}
