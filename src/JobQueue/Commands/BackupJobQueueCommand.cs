@@ -16,6 +16,22 @@ public sealed class BackupJobQueueCommand : JobQueueCommand
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    // The item as the FileSystem provider gives it (as Get-Item would), so that it shows like any
+    // other file: a bare FileInfo lacks the provider's members (mode, owner, size columns on Unix).
+    private object BackupFile(string path)
+    {
+        try
+        {
+            var items = InvokeProvider.Item.Get(new[] { path }, force: true, literalPath: true);
+            if (items.Count == 1) return items[0];
+        }
+        catch (RuntimeException)
+        {
+            // Fall through to the plain file.
+        }
+        return new FileInfo(path);
+    }
+
     protected override void ProcessRecord()
     {
         var destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
@@ -25,7 +41,7 @@ public sealed class BackupJobQueueCommand : JobQueueCommand
         Try(() =>
         {
             client.Backup(destination, Force);
-            WriteObject(new FileInfo(destination));
+            WriteObject(BackupFile(destination));
         });
     }
 }
