@@ -115,6 +115,7 @@ Describe 'Complete-TrainingJob (<_>)' -ForEach (Get-TestBackend) {
         # The backoff holds the job back: it is not claimable straight away.
         Receive-TrainingJob -Database $db -WorkerId w | Should -BeNullOrEmpty
         (Get-TrainingJob -Database $db -Id $job.JobId).RetryCount | Should -Be 1
+        (Get-TrainingJob -Database $db -Id $job.JobId | Format-List | Out-String) | Should -Match '(?m)^Next attempt\s*: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
     }
 
     It 'uses -RetryDelay instead of the backoff' {

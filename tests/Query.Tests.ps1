@@ -109,6 +109,8 @@ Describe 'Get-TrainingJob (<_>)' -ForEach (Get-TestBackend) {
         foreach ($label in 'Job ID', 'Type', 'Status', 'Priority', 'Created', 'Started', 'Completed', 'Worker', 'Retries', 'Configuration') {
             $list | Should -Match "(?m)^$label\s*:"
         }
+        $list | Should -Match '(?m)^Started\s*: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
+        $list | Should -Match '(?m)^Completed\s*: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
         $list | Should -Match '(?m)^Worker\s*: worker-01'
         $list | Should -Match '(?m)^Retries\s*: 0/3'
     }
