@@ -10,6 +10,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Lifecycle.Helpers.ps1')
 }
 
+AfterAll { Remove-TestFolders }
+
 Describe 'Claim race between processes (<_>)' -ForEach (Get-TestBackend) {
     BeforeAll {
         $backend = $_

@@ -10,6 +10,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Lifecycle.Helpers.ps1')
 }
 
+AfterAll { Remove-TestFolders }
+
 Describe 'Which queue a command uses (<_>)' -ForEach (Get-TestBackend) {
     BeforeAll { $backend = $_ }
     BeforeEach {

@@ -49,6 +49,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Lifecycle.Helpers.ps1')
 }
 
+AfterAll { Remove-TestFolders }
+
 Describe 'Bad input changes nothing (<_>)' -ForEach (Get-TestBackend) {
     BeforeAll {
         $backend = $_

@@ -14,6 +14,8 @@ BeforeAll {
     }
 }
 
+AfterAll { Remove-TestFolders }
+
 Describe 'The guide''s SQL on a real queue (<_>)' -ForEach (Get-SqliteBackend) {
     BeforeAll {
         $db = New-TestDatabase -Backend $_

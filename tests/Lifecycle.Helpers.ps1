@@ -54,9 +54,16 @@ function Get-ThrownError {
 
 function New-TestFolder {
     # An empty temporary folder of its own for files a test makes (configs, backups, scripts).
-    $folder = Join-Path ([IO.Path]::GetTempPath()) ('jq-files-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    # The name carries this process's id, so Remove-TestFolders removes exactly what this run made.
+    $folder = Join-Path ([IO.Path]::GetTempPath()) ("jq-files-$PID-" + [guid]::NewGuid().ToString('N').Substring(0, 12))
     New-Item -ItemType Directory -Force $folder | Out-Null
     $folder
+}
+
+function Remove-TestFolders {
+    # For AfterAll: deletes the folders New-TestFolder made in this process.
+    Get-ChildItem ([IO.Path]::GetTempPath()) -Directory -Filter "jq-files-$PID-*" |
+        Remove-Item -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 function Wait-Until {

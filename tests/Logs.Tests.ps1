@@ -9,6 +9,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Lifecycle.Helpers.ps1')
 }
 
+AfterAll { Remove-TestFolders }
+
 Describe 'Write-TrainingJobLog and Get-TrainingJobLog (<_>)' -ForEach (Get-TestBackend) {
     BeforeAll { $backend = $_ }
     BeforeEach {

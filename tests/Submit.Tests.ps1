@@ -9,6 +9,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Lifecycle.Helpers.ps1')
 }
 
+AfterAll { Remove-TestFolders }
+
 Describe 'Initialize-JobQueue (<_>)' -ForEach (Get-TestBackend) {
     BeforeAll { $backend = $_ }
     BeforeEach { $db = New-TestDatabase -Backend $backend }
@@ -30,11 +32,23 @@ Describe 'Initialize-JobQueue (<_>)' -ForEach (Get-TestBackend) {
         $again.Jobs | Should -Be 3
         @(Get-TrainingJob -Database $db).Count | Should -Be 3
     }
+}
 
+Describe 'Initialize-JobQueue on an SQLite file (<_>)' -ForEach (Get-SqliteBackend) {
     It 'remembers -Durability Full for later commands' {
+        $db = New-TestDatabase -Backend $_
         (Initialize-JobQueue -Database $db).Durability | Should -Be 'Normal'
         (Initialize-JobQueue -Database $db -Durability Full).Durability | Should -Be 'Full'
         (Initialize-JobQueue -Database $db).Durability | Should -Be 'Full'
+        Invoke-Sqlite $db "SELECT value FROM jobqueue_settings WHERE key = 'durability'" | Should -Be 'Full'
+    }
+
+    It 'makes a WAL-mode file and reports it' {
+        $db = New-TestDatabase -Backend $_
+        $info = Initialize-JobQueue -Database $db
+        $info.Database | Should -Be $db
+        $info.JournalMode | Should -Be 'wal'
+        Invoke-Sqlite $db 'PRAGMA user_version' | Should -Be "$($info.SchemaVersion)"
     }
 }
 
