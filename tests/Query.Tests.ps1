@@ -84,6 +84,14 @@ Describe 'Get-TrainingJob (<_>)' -ForEach (Get-TestBackend) {
         Get-TrainingJob -Database $db -Name 'gpt' | Should -BeNullOrEmpty
     }
 
+    It 'matches [...] character classes in -Name, as PowerShell wildcards do' {
+        (Get-TrainingJob -Database $db -Name 'bert-base-sweep-[12]').Name | Should -Be @('bert-base-sweep-2', 'bert-base-sweep-1')
+        (Get-TrainingJob -Database $db -Name '*-[2-9]').Name | Should -Be @('bert-base-sweep-2')
+        (Get-TrainingJob -Database $db -Name '[eg]*' -First 1).Name | Should -Be 'gpt-small'
+        (Get-TrainingJob -Database $db -Name '[eg]*').Name | Should -Be @('gpt-small', 'export_onnx', 'eval-nightly')
+        Get-TrainingJob -Database $db -Name 'bert-base-sweep-[3-9]' | Should -BeNullOrEmpty
+    }
+
     It 'treats % and _ in -Name literally, as PowerShell wildcards do' {
         (Get-TrainingJob -Database $db -Name '100%_done`?').JobId | Should -Be $p2.JobId
         (Get-TrainingJob -Database $db -Name 'export_*').JobId | Should -Be $x1.JobId
