@@ -33,6 +33,17 @@ Describe 'Receive-TrainingJob (<_>)' -ForEach (Get-TestBackend) {
         $stored.StartedAt | Should -Be $claimed.StartedAt
     }
 
+    It 'names the worker after the host and process when -WorkerId is omitted' {
+        Submit-TrainingJob -Database $db -Type training | Out-Null
+        (Receive-TrainingJob -Database $db).WorkerId | Should -Be ('{0}-{1}' -f [Environment]::MachineName.ToLowerInvariant(), $PID)
+    }
+
+    It 'holds the claim for -Lease' {
+        Submit-TrainingJob -Database $db -Type training | Out-Null
+        $claimed = Receive-TrainingJob -Database $db -WorkerId w -Lease 00:05:00
+        ($claimed.LeaseExpiresAt - $claimed.StartedAt) | Should -Be ([TimeSpan]::FromMinutes(5))
+    }
+
     It 'claims each job once: a second claim gets the next job, then nothing' {
         $a = Submit-TrainingJob -Database $db -Type training
         $b = Submit-TrainingJob -Database $db -Type training
