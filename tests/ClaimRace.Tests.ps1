@@ -27,13 +27,16 @@ Describe 'Claim race between processes (<_>)' -ForEach (Get-TestBackend) {
             Start-Pwsh -OutputPath (Join-Path $folder "output-$i.txt") -Script @"
 Set-Content -LiteralPath '$folder/ready-$i' -Value ready
 while (-not (Test-Path -LiteralPath '$folder/go')) { Start-Sleep -Milliseconds 20 }
+`$cpu = [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
 `$claims = [Collections.Generic.List[string]]::new()
 while (`$job = Receive-TrainingJob -Database '$db' -WorkerId 'race-$i') {
     `$claims.Add("`$(`$job.JobId),`$(`$job.Attempt)")
     `$job | Complete-TrainingJob
 }
 Set-Content -LiteralPath '$folder/claims-$i.txt' -Value `$claims
-Set-Content -LiteralPath '$folder/done-$i.txt' -Value ([DateTime]::UtcNow.Ticks)
+`$end = [DateTime]::UtcNow.Ticks
+`$cpu = ([Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime - `$cpu).TotalSeconds
+Set-Content -LiteralPath '$folder/done-$i.txt' -Value "`$end,`$cpu"
 "@
         }
         try {
@@ -57,11 +60,17 @@ Set-Content -LiteralPath '$folder/done-$i.txt' -Value ([DateTime]::UtcNow.Ticks)
                 }
             }
         }
-        $ends = Get-ChildItem $folder -Filter 'done-*.txt' | ForEach-Object { [long](Get-Content -LiteralPath $_.FullName) }
-        $seconds = if ($ends) { ([DateTime]::new(($ends | Measure-Object -Maximum).Maximum, 'Utc') - $go).TotalSeconds } else { 0 }
+        # Each process wrote when it finished and the CPU time it spent draining.
+        $done = Get-ChildItem $folder -Filter 'done-*.txt' | ForEach-Object {
+            $end, $cpu = (Get-Content -LiteralPath $_.FullName) -split ','
+            [pscustomobject]@{ End = [long]$end; Cpu = [double]$cpu }
+        }
+        $seconds = if ($done) { ([DateTime]::new(($done.End | Measure-Object -Maximum).Maximum, 'Utc') - $go).TotalSeconds } else { 0 }
+        $cpuSeconds = ($done.Cpu | Measure-Object -Sum).Sum
         $perProcess = $claims | Group-Object WorkerId | Sort-Object Name | ForEach-Object { "$($_.Name)=$($_.Count)" }
-        Write-Host ('Claim race ({0}): {1} jobs, {2} pwsh processes, drained in {3:N1} s = {4:N0} jobs/s (claim + complete each); per process: {5}' -f
-            $backend, $jobCount, $processCount, $seconds, ($(if ($seconds -gt 0) { $jobCount / $seconds } else { 0 })), ($perProcess -join ', '))
+        Write-Host ('Claim race ({0}): {1} jobs, {2} pwsh processes, drained in {3:N1} s = {4:N0} jobs/s (claim + complete each), {5:N1} CPU-s in the racers, load average {6}; per process: {7}' -f
+            $backend, $jobCount, $processCount, $seconds, ($(if ($seconds -gt 0) { $jobCount / $seconds } else { 0 })), $cpuSeconds,
+            $(if (Test-Path /proc/loadavg) { (Get-Content /proc/loadavg).Split(' ')[0] } else { 'n/a' }), ($perProcess -join ', '))
     }
 
     It 'ran every process to a clean end' {
