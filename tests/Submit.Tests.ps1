@@ -178,11 +178,17 @@ Describe 'Submit-TrainingJob (<_>)' -ForEach (Get-TestBackend) {
 }
 
 Describe 'A queue that -WhatIf must not create (<_>)' -ForEach (Get-SqliteBackend) {
-    It 'leaves a missing database file uncreated under -WhatIf' {
+    It 'leaves a missing database file uncreated under -WhatIf, whatever the cmdlet' {
         $db = New-TestDatabase -Backend $_
         Submit-TrainingJob -Database $db -Type training -WhatIf
         Initialize-JobQueue -Database $db -WhatIf
         Backup-JobQueue -Database $db -Destination "$db.bak" -WhatIf
+        Receive-TrainingJob -Database $db -WorkerId w -WhatIf
+        Complete-TrainingJob -Database $db -Id 1 -WhatIf
+        Stop-TrainingJob -Database $db -Id 1 -WhatIf
+        Restart-TrainingJob -Database $db -Id 1 -WhatIf
+        Remove-TrainingJob -Database $db -Id 1 -WhatIf
+        Remove-TrainingJob -Database $db -Status Completed -OlderThan 0 -WhatIf
         Test-Path $db | Should -BeFalse
         Test-Path "$db.bak" | Should -BeFalse
     }
