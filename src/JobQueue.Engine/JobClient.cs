@@ -212,6 +212,13 @@ public sealed partial class JobClient
         try
         {
             Store.Backup(temp);
+            // A store this process keeps open on the old file would go on showing the old queue, and
+            // the old file's WAL and shared-memory files would be replayed onto the new one.
+            JobStores.Close(full);
+            foreach (var leftover in new[] { full + "-wal", full + "-shm" })
+            {
+                if (File.Exists(leftover)) File.Delete(leftover);
+            }
             File.Move(temp, full, overwrite: true);
         }
         finally

@@ -55,17 +55,52 @@ public sealed class GetTrainingJobCommand : JobQueuePipelineCommand
         {
             foreach (var type in Type) Must(() => { JobClient.ValidateJobType(type); return 0; });
         }
+        // SQL LIKE has no character classes: for a -Name such as 'sweep-[0-9]' the store is asked
+        // for names of that shape ('sweep-?') and the PowerShell wildcard picks the matches.
+        var shape = Name is null ? null : ClassesAsAnyCharacter(Name);
+        var pattern = shape is null ? null : WildcardPattern.Get(Name!, WildcardOptions.IgnoreCase);
         var query = new JobQuery
         {
             Statuses = Status?.Distinct().ToArray(),
             Types = Type,
-            NameLike = ToLike(Name),
+            NameLike = ToLike(shape ?? Name),
             WorkerId = WorkerId,
             ScheduleId = ScheduleId,
-            First = First,
+            First = pattern is null ? First : null,
             QueueOrder = Status is { Length: > 0 } && Status.All(s => s == JobStatus.Pending),
         };
-        var jobs = Must(() => Client.Store.List(query));
+        IEnumerable<TrainingJob> jobs = Must(() => Client.Store.List(query));
+        if (pattern is not null)
+        {
+            jobs = jobs.Where(j => j.Name is not null && pattern.IsMatch(j.Name));
+            if (First is { } first) jobs = jobs.Take(first);
+        }
         foreach (var job in jobs) WriteObject(job);
+    }
+
+    /// <summary>The wildcard with each [...] class turned into '?', or null when it has no class.</summary>
+    private static string? ClassesAsAnyCharacter(string wildcard)
+    {
+        var shape = new System.Text.StringBuilder(wildcard.Length);
+        var found = false;
+        for (var i = 0; i < wildcard.Length; i++)
+        {
+            var c = wildcard[i];
+            if (c == '`' && i + 1 < wildcard.Length)
+            {
+                shape.Append(c).Append(wildcard[++i]);
+                continue;
+            }
+            var close = c == '[' ? wildcard.IndexOf(']', i + 1) : -1;
+            if (close > i + 1)
+            {
+                shape.Append('?');
+                i = close;
+                found = true;
+                continue;
+            }
+            shape.Append(c);
+        }
+        return found ? shape.ToString() : null;
     }
 }

@@ -66,8 +66,14 @@ public sealed class SubmitTrainingJobCommand : JobQueueCommand
             var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigPath);
             _configPathJson = Must(() => ConfigConverter.FromFile(path));
         }
-        _ = Client;
+        // Open (or create) the database now, so a bad path stops the command before any input is
+        // read; but not under -WhatIf, which must leave even a missing database uncreated.
+        if (!WhatIfOnly) _ = Client;
     }
+
+    private bool WhatIfOnly => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+        ? whatIf is SwitchParameter { IsPresent: true }
+        : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 
     protected override void ProcessRecord()
     {
