@@ -112,7 +112,12 @@ public sealed class SubmitTrainingJobCommand : JobQueueCommand
         Command,
         Timeout,
         GpuCount,
-        NotBefore is { } nb ? new DateTimeOffset(nb.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(nb, DateTimeKind.Local) : nb) : null);
+        NotBefore is { } nb ? NotBeforeUtc(nb) : null);
+
+    // Through UTC, which ToUniversalTime clamps to the calendar: DateTime.MinValue as a local time
+    // east of Greenwich (or MaxValue west of it) has no DateTimeOffset.
+    private static DateTimeOffset NotBeforeUtc(DateTime value) => new(
+        value.Kind == DateTimeKind.Utc ? value : DateTime.SpecifyKind(value, DateTimeKind.Local).ToUniversalTime(), TimeSpan.Zero);
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
 }

@@ -19,7 +19,7 @@ public sealed partial class SqliteJobStore : IJobStore
 
     public SqliteJobStore(string path)
     {
-        Path = System.IO.Path.GetFullPath(path);
+        Path = FullPath(path);
         Database = Path;
         SqliteFile.EnsureCreatable(Path);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -50,6 +50,19 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     public string Path { get; }
+
+    private static string FullPath(string path)
+    {
+        try
+        {
+            return System.IO.Path.GetFullPath(path);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new JobQueueException(ErrorKind.DatabaseNotWritable,
+                $"The database path '{JobClient.Printable(path)}' is not a valid file path: {ex.Message}", null, ex);
+        }
+    }
 
     public string Database { get; }
 
