@@ -41,6 +41,7 @@ public sealed partial class SqliteJobStore : IJobStore
                 ApplyDurability(ReadDurability());
                 return 0;
             });
+            OpenHeaderHandle();
         }
         catch
         {
@@ -77,6 +78,7 @@ public sealed partial class SqliteJobStore : IJobStore
             foreach (var command in _commands.Values) command.Dispose();
             _commands.Clear();
             _connection.Dispose();
+            _headerHandle?.Dispose();
         }
     }
 
