@@ -88,6 +88,38 @@ public abstract class JobQueueCommand : PSCmdlet
     private static bool IsDatabaseFailure(JobQueueException ex) =>
         ex.Kind is ErrorKind.DatabaseNotWritable or ErrorKind.NotAJobQueueDatabase or ErrorKind.SchemaTooNew or ErrorKind.DatabaseUnavailable;
 
+    /// <summary>
+    /// A -Name wildcard as a LIKE pattern for the store and, when it has [...] sets, the PowerShell
+    /// pattern that finishes the match: LIKE has no sets, so the store gets the text before the
+    /// first set followed by '%' (a superset). An invalid pattern such as '[' stops the command.
+    /// </summary>
+    internal (string? Like, WildcardPattern? Pattern) NameFilter(string? wildcard)
+    {
+        if (string.IsNullOrEmpty(wildcard)) return (null, null);
+        var pattern = WildcardPattern.Get(wildcard, WildcardOptions.IgnoreCase);
+        try
+        {
+            pattern.IsMatch(""); // parses the pattern
+        }
+        catch (WildcardPatternException ex)
+        {
+            ThrowTerminatingError(ErrorFactory.Create("InvalidWildcard", ErrorCategory.InvalidArgument,
+                $"'{wildcard}' is not a valid wildcard pattern: {ex.Message} Escape a literal '[' as '`['.", wildcard));
+        }
+        var set = IndexOfSet(wildcard);
+        return set < 0 ? (ToLike(wildcard), null) : ((ToLike(wildcard[..set]) ?? "") + "%", pattern);
+    }
+
+    private static int IndexOfSet(string wildcard)
+    {
+        for (var i = 0; i < wildcard.Length; i++)
+        {
+            if (wildcard[i] == '`') i++;
+            else if (wildcard[i] == '[') return i;
+        }
+        return -1;
+    }
+
     /// <summary>Translates a PowerShell wildcard into a SQL LIKE pattern with '\' as escape.</summary>
     internal static string? ToLike(string? wildcard)
     {
