@@ -18,7 +18,7 @@ public sealed class BackupJobQueueCommand : JobQueueCommand
 
     protected override void ProcessRecord()
     {
-        var destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
+        var destination = Must(() => FileSystemPath(Destination, "backup destination", ErrorKind.InvalidArgument, "InvalidDestination"));
         var client = Client;
         if (!ShouldProcess(destination, $"Back up {client.Store.Database}")) return;
         Try(() =>

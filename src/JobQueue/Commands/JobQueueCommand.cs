@@ -24,12 +24,30 @@ public abstract class JobQueueCommand : PSCmdlet
     public virtual string? Database { get; set; }
 
     /// <summary>The database this command works on, with a relative path resolved against the current location.</summary>
-    protected string ResolvedDatabase => ResolveDatabase(Database);
+    protected string ResolvedDatabase => Must(() => ResolveDatabase(Database));
 
     internal string ResolveDatabase(string? database)
     {
         var target = string.IsNullOrWhiteSpace(database) ? DatabaseLocator.DefaultDatabase() : database;
-        return JobStores.IsPostgres(target) ? target : SessionState.Path.GetUnresolvedProviderPathFromPSPath(target);
+        return JobStores.IsPostgres(target)
+            ? target
+            : FileSystemPath(target, "database", ErrorKind.DatabaseNotWritable, ErrorKind.DatabaseNotWritable.ToString());
+    }
+
+    /// <summary>
+    /// A PowerShell path as a file-system path. Paths of other providers (Env:, Function:,
+    /// Variable:) are refused: their provider path is a bare name that .NET would then take
+    /// relative to the process's working folder, not the current location.
+    /// </summary>
+    internal string FileSystemPath(string path, string what, ErrorKind kind, string code)
+    {
+        var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+        if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+        {
+            throw new JobQueueException(kind,
+                $"The {what} '{path}' is on the {provider.Name} drive, not in the file system; give a file path.", path, code: code);
+        }
+        return resolved;
     }
 
     /// <summary>The engine for the current -Database; opened once per process and database.</summary>
@@ -38,17 +56,17 @@ public abstract class JobQueueCommand : PSCmdlet
         get
         {
             var database = ResolvedDatabase;
-            if (_client is null || _clientFor != database || !ReferenceEquals(_client.Store, JobStores.Get(database)))
+            try
             {
-                try
+                if (_client is null || _clientFor != database || !ReferenceEquals(_client.Store, JobStores.Get(database)))
                 {
                     _client = new JobClient(JobStores.Get(database));
+                    _clientFor = database;
                 }
-                catch (JobQueueException ex)
-                {
-                    ThrowTerminatingError(ErrorFactory.From(ex));
-                }
-                _clientFor = database;
+            }
+            catch (JobQueueException ex)
+            {
+                ThrowTerminatingError(ErrorFactory.From(ex));
             }
             return _client!;
         }

@@ -63,8 +63,8 @@ public sealed class SubmitTrainingJobCommand : JobQueueCommand
         });
         if (ParameterSetName == ConfigPathSet)
         {
-            var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigPath);
-            _configPathJson = Must(() => ConfigConverter.FromFile(path));
+            _configPathJson = Must(() => ConfigConverter.FromFile(
+                FileSystemPath(ConfigPath, "config file", ErrorKind.InvalidConfig, "ConfigFileUnreadable")));
         }
         _ = Client;
     }

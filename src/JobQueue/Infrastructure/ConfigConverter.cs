@@ -62,9 +62,10 @@ internal static class ConfigConverter
         {
             text = File.ReadAllText(path);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new JobQueueException(ErrorKind.InvalidConfig, $"Cannot read the config file '{path}': {ex.Message}", path, ex, "ConfigFileUnreadable");
+            // ArgumentException: a path with a NUL character.
+            throw new JobQueueException(ErrorKind.InvalidConfig, $"Cannot read the config file '{path.Replace("\0", "\\0")}': {ex.Message}", path, ex, "ConfigFileUnreadable");
         }
         try
         {
