@@ -13,6 +13,7 @@ public sealed partial class JobClient
     public const int MaxPriority = 10;
     public const int DefaultPriority = 5;
     public const int DefaultMaxRetries = 3;
+    public const int MaxNameLength = 256;
     public static readonly TimeSpan DefaultClaimLease = TimeSpan.FromMinutes(30);
     public static readonly string[] KnownJobTypes = { "training", "evaluation", "export", "retraining" };
 
@@ -75,9 +76,9 @@ public sealed partial class JobClient
         {
             throw new JobQueueException(ErrorKind.InvalidArgument, $"Timeout {timeout} must be positive.", timeout);
         }
-        if (job.Name is { Length: > 256 })
+        if (job.Name is { Length: > MaxNameLength })
         {
-            throw new JobQueueException(ErrorKind.InvalidArgument, "A job name may have at most 256 characters.", Shorten(job.Name));
+            throw new JobQueueException(ErrorKind.InvalidArgument, $"A job name may have at most {MaxNameLength} characters.", Shorten(job.Name));
         }
         TextRules.Validate(job.Name, "job name");
         if (job.Command is { } command)

@@ -55,7 +55,8 @@ public sealed class GetTrainingJobCommand : JobQueuePipelineCommand
         {
             foreach (var type in Type) Must(() => { JobClient.ValidateJobType(type); return 0; });
         }
-        var (like, pattern) = NameFilter(Name);
+        var (like, pattern, matchesNothing) = NameFilter(Name);
+        if (matchesNothing) return;
         var query = new JobQuery
         {
             Statuses = Status?.Distinct().ToArray(),

@@ -110,10 +110,12 @@ public abstract class JobQueueCommand : PSCmdlet
     /// A -Name wildcard as a LIKE pattern for the store and, when it has [...] sets, the PowerShell
     /// pattern that finishes the match: LIKE has no sets, so the store gets the text before the
     /// first set followed by '%' (a superset). An invalid pattern such as '[' stops the command.
+    /// MatchesNothing: the pattern needs more characters than a job name can have (SQLite would
+    /// also refuse a LIKE pattern that long).
     /// </summary>
-    internal (string? Like, WildcardPattern? Pattern) NameFilter(string? wildcard)
+    internal (string? Like, WildcardPattern? Pattern, bool MatchesNothing) NameFilter(string? wildcard)
     {
-        if (string.IsNullOrEmpty(wildcard)) return (null, null);
+        if (string.IsNullOrEmpty(wildcard)) return (null, null, false);
         var pattern = WildcardPattern.Get(wildcard, WildcardOptions.IgnoreCase);
         try
         {
@@ -124,8 +126,9 @@ public abstract class JobQueueCommand : PSCmdlet
             ThrowTerminatingError(ErrorFactory.Create("InvalidWildcard", ErrorCategory.InvalidArgument,
                 $"'{wildcard}' is not a valid wildcard pattern: {ex.Message} Escape a literal '[' as '`['.", wildcard));
         }
+        if (ShortestMatch(wildcard) > JobClient.MaxNameLength) return (null, null, true);
         var set = IndexOfSet(wildcard);
-        return set < 0 ? (ToLike(wildcard), null) : ((ToLike(wildcard[..set]) ?? "") + "%", pattern);
+        return set < 0 ? (ToLike(wildcard), null, false) : ((ToLike(wildcard[..set]) ?? "") + "%", pattern, false);
     }
 
     private static int IndexOfSet(string wildcard)
@@ -136,6 +139,29 @@ public abstract class JobQueueCommand : PSCmdlet
             else if (wildcard[i] == '[') return i;
         }
         return -1;
+    }
+
+    /// <summary>How many characters a name needs to match a (valid) wildcard: '*' none, a [...] set one.</summary>
+    private static int ShortestMatch(string wildcard)
+    {
+        var length = 0;
+        for (var i = 0; i < wildcard.Length; i++)
+        {
+            switch (wildcard[i])
+            {
+                case '*':
+                    continue;
+                case '`':
+                    i++;
+                    break;
+                case '[':
+                    while (i + 1 < wildcard.Length && wildcard[i + 1] != ']') i += wildcard[i + 1] == '`' ? 2 : 1;
+                    i++;
+                    break;
+            }
+            length++;
+        }
+        return length;
     }
 
     /// <summary>Translates a PowerShell wildcard into a SQL LIKE pattern with '\' as escape.</summary>
@@ -152,7 +178,8 @@ public abstract class JobQueueCommand : PSCmdlet
                     AppendLiteral(sb, wildcard[++i]);
                     break;
                 case '*':
-                    sb.Append('%');
+                    // One '%' for a run of '*': the same match, and SQLite limits a pattern's length.
+                    if (sb.Length == 0 || sb[^1] != '%' || (sb.Length > 1 && sb[^2] == '\\')) sb.Append('%');
                     break;
                 case '?':
                     sb.Append('_');
