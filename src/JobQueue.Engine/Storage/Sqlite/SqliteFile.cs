@@ -32,6 +32,7 @@ internal static class SqliteFile
         try
         {
             PrivateFiles.CreateFolderOf(path);
+            RemoveOrphanedSidecars(path);
             PrivateFiles.CreateNewFile(path);
         }
         catch (IOException) when (File.Exists(path))
@@ -42,6 +43,21 @@ internal static class SqliteFile
         {
             throw new JobQueueException(ErrorKind.DatabaseNotWritable,
                 $"Cannot create the database '{path}': {ex.Message}", path, ex);
+        }
+    }
+
+    /// <summary>
+    /// A -wal or -shm whose database was deleted: another process may still hold the deleted
+    /// database open, and SQLite would make the new file share that process's -shm (its index of
+    /// a different log), which fails with I/O errors or worse. Removed before the new file exists;
+    /// the process holding them keeps its own copies until it notices the file is gone.
+    /// </summary>
+    private static void RemoveOrphanedSidecars(string path)
+    {
+        foreach (var sidecar in new[] { path + "-shm", path + "-wal" })
+        {
+            if (File.Exists(path)) return; // created meanwhile by another process: its files now
+            if (File.Exists(sidecar)) File.Delete(sidecar);
         }
     }
 

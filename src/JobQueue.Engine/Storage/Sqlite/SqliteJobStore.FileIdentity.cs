@@ -64,16 +64,34 @@ public sealed partial class SqliteJobStore
     }
 
     /// <summary>
-    /// Closes a store whose file went away. A moved or deleted file gets the usual close: its
-    /// write-ahead log is checkpointed into the old file (wherever it now is) and the -wal and
-    /// -shm beside the path are removed, so they cannot be paired with a new file there. A file
-    /// overwritten in place must not receive that checkpoint (it would write pages into the new
-    /// content): it is closed without one, and its now meaningless -wal and -shm are removed.
+    /// Closes a store whose file went away. A moved or deleted file gets its write-ahead log
+    /// checkpointed into it (wherever it now is) and the log emptied, so nothing of it can be
+    /// paired with a new file at the path. A file overwritten in place must not receive that
+    /// checkpoint (it would write pages into the new content): it is closed without one, and its
+    /// now meaningless -wal and -shm are removed.
     /// </summary>
     public void CloseAfter(StoreFileState state)
     {
         if (state != StoreFileState.Overwritten)
         {
+            // SQLite does not checkpoint a moved file on close, and leaves its -wal beside the
+            // path, where the next file there would replay it (a backup moved over the database
+            // would come back mixed with the old frames; jobs in a renamed file would be lost).
+            // So: move the frames into the old file now, and empty the -wal.
+            lock (_gate)
+            {
+                if (!_disposed)
+                {
+                    try
+                    {
+                        Execute("PRAGMA wal_checkpoint(TRUNCATE)");
+                    }
+                    catch (SqliteException)
+                    {
+                        // Another process is still reading the old file; the frames stay with it.
+                    }
+                }
+            }
             Dispose();
             return;
         }
