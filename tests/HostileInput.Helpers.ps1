@@ -319,12 +319,14 @@ function Get-FileFingerprint {
     # What a rejected -Database path looks like before and after: nothing may change it.
     param([string] $Path)
     if ([string]::IsNullOrEmpty($Path) -or $Path.Contains([char]0) -or ($Path -like '*:/*' -and $Path -notlike '/*')) { return 'not a file-system path' }
-    $folder = Split-Path $Path -Parent
-    $listing = if (Test-Path -LiteralPath $folder -PathType Container) { (Get-ChildItem -LiteralPath $folder -Force -Name) -join '|' }
+    if (Test-Path -LiteralPath $Path -PathType Container) {
+        return 'folder: ' + ((Get-ChildItem -LiteralPath $Path -Force -Name) -join '|')
+    }
     if (Test-Path -LiteralPath $Path -PathType Leaf) {
         $item = Get-Item -LiteralPath $Path -Force
-        if ($item.UnixStat -and $item.UnixStat.ItemType -ne 'File') { return "$($item.UnixStat.ItemType) $listing" }
-        return "$((Get-FileHash -LiteralPath $Path).Hash) $listing"
+        if ($item.UnixStat -and $item.UnixStat.ItemType -ne 'File') { return "$($item.UnixStat.ItemType)" }
+        return 'file: ' + (Get-FileHash -LiteralPath $Path).Hash
     }
-    "$(Test-Path -LiteralPath $Path) $listing"
+    # Nothing there (or a path below a file): nothing may appear.
+    'missing: ' + (Test-Path -LiteralPath $Path)
 }
