@@ -42,6 +42,7 @@ Describe 'Hostile input to the job cmdlets (<_>)' -ForEach (Get-TestBackend) {
         # What the sqlite3 shell must read back, checked in one run of the shell after the cases.
         $CliChecks = [Collections.Generic.List[object]]::new()
     }
+    AfterAll { Remove-Item -LiteralPath $Folder -Recurse -Force -ErrorAction Ignore }
 
     Context '<Cmdlet>' -ForEach $CaseGroups {
         It '-<Parameter> <Value>: <Expect> <ErrorId>' -ForEach $Rows {
@@ -103,6 +104,7 @@ Describe 'Hostile -Database paths (SQLite)' {
         New-Item -ItemType Directory -Force $Folder | Out-Null
         $Values = New-HostileValues -Folder $Folder
     }
+    AfterAll { Remove-Item -LiteralPath $Folder -Recurse -Force -ErrorAction Ignore }
 
     It '<Cmdlet> -Database <Value>: <ErrorId>, and the path is left as it was' -ForEach $DatabasePathCases {
         Measure-HostileInput 'paths' $Cmdlet

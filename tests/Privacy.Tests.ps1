@@ -37,6 +37,7 @@ Describe 'Owner-only files on Unix' {
         $modes[(Split-Path $backup)] | Should -Be '700'
         $modes[$backup] | Should -Be '600'
         (Get-Item -LiteralPath $backup).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+        Remove-Item -LiteralPath $root -Recurse -Force
     }
 }
 
