@@ -22,6 +22,11 @@ public static class ConfigJson
     public static string NormalizeObject(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
+        if (TextRules.IndexOfLoneSurrogate(json) is var lone and >= 0)
+        {
+            throw new JobQueueException(ErrorKind.InvalidConfig,
+                $"The config has an unpaired UTF-16 surrogate (U+{(int)json[lone]:X4} at index {lone}), which cannot be stored as text.", null, code: "InvalidConfig");
+        }
         try
         {
             var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json), ReaderOptions);
@@ -39,7 +44,7 @@ public static class ConfigJson
                 throw new JobQueueException(ErrorKind.InvalidConfig,
                     $"The config must be a JSON object such as {{\"epochs\": 10}}, not {kind}.", null, code: "InvalidConfig");
             }
-            reader.Skip();
+            CheckValues(ref reader);
             if (reader.Read())
             {
                 throw new JobQueueException(ErrorKind.InvalidConfig, "The config has text after the end of its JSON object.", null, code: "InvalidConfig");
@@ -49,6 +54,39 @@ public static class ConfigJson
         catch (JsonException ex)
         {
             throw new JobQueueException(ErrorKind.InvalidConfig, $"The config is not valid JSON: {ex.Message}", null, ex, "InvalidConfig");
+        }
+    }
+
+    /// <summary>
+    /// Reads to the end of the object that starts at the reader, refusing what would not come back
+    /// as submitted: numbers beyond double's range (they would read back as Infinity) and escaped
+    /// unpaired surrogates ("\ud800", which no .NET string read from JSON can hold).
+    /// </summary>
+    private static void CheckValues(ref Utf8JsonReader reader)
+    {
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.Number:
+                    if (!reader.TryGetDouble(out var number) || !double.IsFinite(number))
+                    {
+                        throw new JobQueueException(ErrorKind.InvalidConfig,
+                            $"The config holds the number {System.Text.Encoding.UTF8.GetString(reader.ValueSpan)}, which is beyond the range of a double.", null, code: "InvalidConfig");
+                    }
+                    break;
+                case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped:
+                    try
+                    {
+                        reader.GetString();
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        throw new JobQueueException(ErrorKind.InvalidConfig, $"The config has a string that is not valid text: {ex.Message}", null, ex, "InvalidConfig");
+                    }
+                    break;
+            }
         }
     }
 
@@ -92,7 +130,14 @@ public static class ConfigJson
             case JsonValueKind.Number:
                 if (element.TryGetInt32(out var i32)) return i32;
                 if (element.TryGetInt64(out var i64)) return i64;
-                if (element.TryGetDecimal(out var dec) && !element.GetRawText().Contains('e', StringComparison.OrdinalIgnoreCase)
+                if (element.TryGetUInt64(out var u64)) return u64;
+                var raw = element.GetRawText();
+                if (raw.AsSpan().IndexOfAny('.', 'e', 'E') < 0)
+                {
+                    // An integer beyond 64 bits (a [bigint]): a double would lose its digits.
+                    return System.Numerics.BigInteger.Parse(raw, System.Globalization.CultureInfo.InvariantCulture);
+                }
+                if (element.TryGetDecimal(out var dec) && !raw.Contains('e', StringComparison.OrdinalIgnoreCase)
                     && dec.Scale > 0 && (double)dec != element.GetDouble())
                 {
                     return dec;

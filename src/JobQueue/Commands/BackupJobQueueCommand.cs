@@ -34,7 +34,7 @@ public sealed class BackupJobQueueCommand : JobQueueCommand
 
     protected override void ProcessRecord()
     {
-        var destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Destination);
+        var destination = Must(() => FileSystemPath(Destination, "backup destination", ErrorKind.InvalidArgument, "InvalidDestination"));
         // Ask before opening the queue: under -WhatIf a missing database must not be created.
         if (!ShouldProcess(destination, $"Back up {ResolvedDatabase}")) return;
         var client = Client;

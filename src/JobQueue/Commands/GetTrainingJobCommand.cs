@@ -55,52 +55,24 @@ public sealed class GetTrainingJobCommand : JobQueuePipelineCommand
         {
             foreach (var type in Type) Must(() => { JobClient.ValidateJobType(type); return 0; });
         }
-        // SQL LIKE has no character classes: for a -Name such as 'sweep-[0-9]' the store is asked
-        // for names of that shape ('sweep-?') and the PowerShell wildcard picks the matches.
-        var shape = Name is null ? null : ClassesAsAnyCharacter(Name);
-        var pattern = shape is null ? null : WildcardPattern.Get(Name!, WildcardOptions.IgnoreCase);
+        var (like, pattern, matchesNothing) = NameFilter(Name);
+        if (matchesNothing) return;
         var query = new JobQuery
         {
             Statuses = Status?.Distinct().ToArray(),
             Types = Type,
-            NameLike = ToLike(shape ?? Name),
+            NameLike = like,
             WorkerId = WorkerId,
             ScheduleId = ScheduleId,
+            // With a [...] set the store's match is only a prefilter: count after the real match.
             First = pattern is null ? First : null,
             QueueOrder = Status is { Length: > 0 } && Status.All(s => s == JobStatus.Pending),
         };
         IEnumerable<TrainingJob> jobs = Must(() => Client.Store.List(query));
         if (pattern is not null)
         {
-            jobs = jobs.Where(j => j.Name is not null && pattern.IsMatch(j.Name));
-            if (First is { } first) jobs = jobs.Take(first);
+            jobs = jobs.Where(j => j.Name is not null && pattern.IsMatch(j.Name)).Take(First ?? int.MaxValue);
         }
         foreach (var job in jobs) WriteObject(job);
-    }
-
-    /// <summary>The wildcard with each [...] class turned into '?', or null when it has no class.</summary>
-    private static string? ClassesAsAnyCharacter(string wildcard)
-    {
-        var shape = new System.Text.StringBuilder(wildcard.Length);
-        var found = false;
-        for (var i = 0; i < wildcard.Length; i++)
-        {
-            var c = wildcard[i];
-            if (c == '`' && i + 1 < wildcard.Length)
-            {
-                shape.Append(c).Append(wildcard[++i]);
-                continue;
-            }
-            var close = c == '[' ? wildcard.IndexOf(']', i + 1) : -1;
-            if (close > i + 1)
-            {
-                shape.Append('?');
-                i = close;
-                found = true;
-                continue;
-            }
-            shape.Append(c);
-        }
-        return found ? shape.ToString() : null;
     }
 }
