@@ -25,6 +25,14 @@
         'Get-JobQueueStatistics'
         'Backup-JobQueue'
         'Copy-JobQueue'
+        'New-JobSchedule'
+        'Get-JobSchedule'
+        'Set-JobSchedule'
+        'Enable-JobSchedule'
+        'Disable-JobSchedule'
+        'Remove-JobSchedule'
+        'Invoke-JobScheduler'
+        'Start-JobScheduler'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

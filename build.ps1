@@ -69,7 +69,16 @@ function Invoke-Build {
 
 function Invoke-HelpBuild {
     Write-Step 'Help'
-    & (Join-Path $Root 'tools/New-MamlHelp.ps1') -Source (Join-Path $Root 'docs/en-US') -Destination (Join-Path $Root 'en-US')
+    if (-not (Test-Path (Join-Path $Bin 'JobQueue.dll'))) {
+        throw 'The help is made from the built cmdlets: build first (dotnet pwsh ./build.ps1).'
+    }
+    # The generator imports the built module, so it runs in a pwsh of its own: this process
+    # never loads the assembly (it could not load a newer one after the next build).
+    $launcher = Get-PwshLauncher
+    $arguments = @($launcher | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-MamlHelp.ps1'),
+        '-Source', (Join-Path $Root 'docs/en-US'), '-Destination', (Join-Path $Root 'en-US'), '-ModulePath', (Join-Path $Root 'JobQueue.psd1'))
+    & $launcher[0] @arguments
+    if ($LASTEXITCODE -ne 0) { throw "The help build failed (exit code $LASTEXITCODE); the problems are listed above." }
 }
 
 function Invoke-Test {
@@ -86,7 +95,7 @@ function Invoke-Test {
     $runner = Join-Path $Root 'tools/Invoke-Tests.ps1'
     $launcher = Get-PwshLauncher
     $arguments = @($launcher | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $runner,
-        '-PesterPath', $pester, '-Summary', $summary, '-ResultsFolder', $results, '-Path') + $paths
+        '-PesterPath', $pester, '-Summary', $summary, '-ResultsFolder', $results) + $paths
     & $launcher[0] @arguments
     $code = $LASTEXITCODE
     if (Test-Path $summary) {

@@ -133,7 +133,7 @@ Describe 'PostgreSQL schema' -ForEach @(Get-PostgresTestServer) {
         $pg.SynchronousCommit | Should -Be 'on'
         $pg.Durability | Should -Be 'Full'
         $tables = Invoke-TestPsql "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1" -Database $db
-        $tables | Should -Be @('job_logs', 'jobqueue_schema_version', 'jobqueue_settings', 'jobs', 'schedules', 'workers')
+        $tables | Should -Be @('job_counts', 'job_logs', 'jobqueue_schema_version', 'jobqueue_settings', 'jobs', 'schedules', 'workers')
         $claim = Invoke-TestPsql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_jobs_claim'" -Database $db
         $claim | Should -Match "priority DESC, job_id\) WHERE \(status = 'pending'::text\)"
         Invoke-TestPsql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ux_jobs_occurrence'" -Database $db |

@@ -6,9 +6,8 @@ param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $Summary,
     [Parameter(Mandatory)] [string] $ResultsFolder,
-    [Parameter(Mandatory)] [string[]] $Path,
-    # pwsh -File cannot pass an array: further test paths arrive as separate arguments.
-    [Parameter(ValueFromRemainingArguments)] [string[]] $MorePaths
+    # Last on the command line: pwsh -File passes each further argument as one more path.
+    [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Path
 )
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'TestPostgres.ps1')
@@ -26,7 +25,7 @@ try {
         Remove-Item Env:JOBQUEUE_TEST_POSTGRES, Env:JOBQUEUE_TEST_POSTGRES_BIN -ErrorAction Ignore
     }
     $config = New-PesterConfiguration
-    $config.Run.Path = @($Path) + @($MorePaths | Where-Object { $_ })
+    $config.Run.Path = $Path
     $config.Run.PassThru = $true
     $config.Run.Exit = $false
     $config.Output.Verbosity = 'Detailed'

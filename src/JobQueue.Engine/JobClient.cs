@@ -13,10 +13,12 @@ public sealed partial class JobClient
     public const int MaxPriority = 10;
     public const int DefaultPriority = 5;
     public const int DefaultMaxRetries = 3;
+    public const int MaxNameLength = 256;
     public static readonly TimeSpan DefaultClaimLease = TimeSpan.FromMinutes(30);
     public static readonly string[] KnownJobTypes = { "training", "evaluation", "export", "retraining" };
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
+    // \z, not $: "$" also matches before a final newline, which let "training\n" in.
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_.-]{0,63}\z")]
     private static partial Regex JobTypePattern();
 
     public JobClient(IJobStore store, IClock? clock = null, RetryPolicy? retryPolicy = null)
@@ -74,13 +76,35 @@ public sealed partial class JobClient
         {
             throw new JobQueueException(ErrorKind.InvalidArgument, $"Timeout {timeout} must be positive.", timeout);
         }
-        if (job.Name is { Length: > 256 })
+        if (job.Name is { Length: > MaxNameLength })
         {
-            throw new JobQueueException(ErrorKind.InvalidArgument, "A job name may have at most 256 characters.", Shorten(job.Name));
+            throw new JobQueueException(ErrorKind.InvalidArgument, $"A job name may have at most {MaxNameLength} characters.", Shorten(job.Name));
         }
-        if (job.Command is { } command && (command.Count == 0 || string.IsNullOrEmpty(command[0])))
+        TextRules.Validate(job.Name, "job name");
+        if (job.Command is { } command)
+        {
+            ValidateCommand(command);
+        }
+    }
+
+    /// <summary>An argument vector a program can receive: no null and no NUL (argv holds C strings), text that stores exactly.</summary>
+    public static void ValidateCommand(IReadOnlyList<string> command)
+    {
+        if (command.Count == 0 || string.IsNullOrEmpty(command[0]))
         {
             throw new JobQueueException(ErrorKind.InvalidArgument, "The command must start with the program to run.", null);
+        }
+        for (var i = 0; i < command.Count; i++)
+        {
+            if (command[i] is null)
+            {
+                throw new JobQueueException(ErrorKind.InvalidArgument, $"Argument {i} of the command is null; pass '' for an empty argument.", null);
+            }
+            if (command[i].Contains('\0'))
+            {
+                throw new JobQueueException(ErrorKind.InvalidArgument, $"Argument {i} of the command contains a NUL character, which no program can receive.", null);
+            }
+            TextRules.Validate(command[i], $"command argument {i}");
         }
     }
 
@@ -95,7 +119,7 @@ public sealed partial class JobClient
         job = job with { ConfigJson = ConfigJson.NormalizeObject(job.ConfigJson) };
         var now = Clock.UtcNow;
         var id = Store.Insert(job, now);
-        return NewJobView.ToJob(job, id, now, Store.Database);
+        return NewJobView.ToJob(job, id, NewJobView.StoredLocalTime(now), Store.Database);
     }
 
     /// <summary>Inserts many jobs in one transaction; all are validated first, so a bad one changes nothing.</summary>
@@ -111,9 +135,10 @@ public sealed partial class JobClient
         var now = Clock.UtcNow;
         var ids = Store.InsertBatch(normalized, now);
         var created = new TrainingJob[ids.Count];
+        var createdAt = NewJobView.StoredLocalTime(now);
         for (var i = 0; i < created.Length; i++)
         {
-            created[i] = NewJobView.ToJob(normalized[i], ids[i], now, Store.Database);
+            created[i] = NewJobView.ToJob(normalized[i], ids[i], createdAt, Store.Database);
         }
         return created;
     }
@@ -126,15 +151,31 @@ public sealed partial class JobClient
         {
             throw new JobQueueException(ErrorKind.InvalidArgument, "The worker id must not be empty.", workerId);
         }
+        TextRules.Validate(workerId, "worker id");
         if (types is not null)
         {
             foreach (var type in types) ValidateJobType(type);
         }
-        return Store.Claim(new ClaimRequest(workerId, lease ?? DefaultClaimLease, types, maxGpuCount, Environment.MachineName), Clock.UtcNow);
+        var now = Clock.UtcNow;
+        return Store.Claim(new ClaimRequest(workerId, Saturate(now, lease ?? DefaultClaimLease), types, maxGpuCount, Environment.MachineName), now);
     }
 
-    public TrainingJob Finish(FinishRequest request) =>
-        Store.Finish(request with { RetryPolicy = request.RetryPolicy ?? RetryPolicy }, Clock.UtcNow);
+    public TrainingJob Finish(FinishRequest request)
+    {
+        TextRules.Validate(request.ErrorMessage, "error message");
+        var now = Clock.UtcNow;
+        return Store.Finish(request with
+        {
+            RetryPolicy = request.RetryPolicy ?? RetryPolicy,
+            RetryDelay = request.RetryDelay is { } delay ? Saturate(now, delay) : null,
+        }, now);
+    }
+
+    /// <summary>
+    /// A span that drivers can add to <paramref name="now"/> without overflowing: TimeSpan.MaxValue
+    /// (a lease or a retry delay meaning "never") ends at the last representable time.
+    /// </summary>
+    private static TimeSpan Saturate(DateTimeOffset now, TimeSpan span) => Timestamps.AddSaturating(now, span) - now;
 
     public TrainingJob Cancel(long jobId) => Store.Cancel(jobId, Clock.UtcNow);
 
@@ -153,7 +194,7 @@ public sealed partial class JobClient
         {
             throw new JobQueueException(ErrorKind.InvalidArgument, "OlderThan must not be negative.", olderThan);
         }
-        return Store.RemoveFinished(statuses, Clock.UtcNow - olderThan);
+        return Store.RemoveFinished(statuses, Timestamps.AddSaturating(Clock.UtcNow, -olderThan));
     }
 
     // ---- logs -----------------------------------------------------------------------------
@@ -161,6 +202,7 @@ public sealed partial class JobClient
     public long Log(long jobId, JobLogLevel level, string message, int? attempt = null)
     {
         ArgumentNullException.ThrowIfNull(message);
+        TextRules.Validate(message, "log message");
         return Store.AddLog(jobId, level, message, Clock.UtcNow, attempt);
     }
 
@@ -188,7 +230,15 @@ public sealed partial class JobClient
 
     public void Backup(string destinationPath, bool overwrite)
     {
-        var full = Path.GetFullPath(destinationPath);
+        string full;
+        try
+        {
+            full = Path.GetFullPath(destinationPath);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument, $"'{Printable(destinationPath)}' is not a valid file path: {ex.Message}", null, ex, "InvalidDestination");
+        }
         if (Store is Storage.Sqlite.SqliteJobStore sqlite && string.Equals(full, sqlite.Path, StringComparison.Ordinal))
         {
             throw new JobQueueException(ErrorKind.InvalidArgument, "The backup destination is the database itself; choose another file.", full);
@@ -197,27 +247,74 @@ public sealed partial class JobClient
         {
             throw new JobQueueException(ErrorKind.DestinationExists, $"The destination '{full}' is a folder; give a file path.", full);
         }
-        if (File.Exists(full))
+        if (FileKind.IsSpecial(full))
         {
-            if (!overwrite)
-            {
-                throw new JobQueueException(ErrorKind.DestinationExists, $"The file '{full}' already exists. Use -Force to replace it.", full);
-            }
+            // Even with -Force: moving a file over /dev/null would replace the device itself.
+            throw new JobQueueException(ErrorKind.DestinationExists, $"The destination '{full}' is a device, pipe or socket, not a file; give a file path.", full);
         }
-        var folder = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        // Write beside the destination, then move into place, so a failed backup never leaves half a file.
+        if (File.Exists(full) && !overwrite)
+        {
+            throw new JobQueueException(ErrorKind.DestinationExists, $"The file '{full}' already exists. Use -Force to replace it.", full);
+        }
+        // Write beside the destination, then move into place, so a failed backup never leaves half
+        // a file. The empty file made first is owner-only, and VACUUM INTO keeps its mode: a backup
+        // holds every job's config and log.
         var temp = full + ".partial-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            Store.Backup(temp);
-            File.Move(temp, full, overwrite: true);
+            try
+            {
+                PrivateFiles.CreateFolderOf(full);
+                PrivateFiles.CreateNewFile(temp);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw NotWritable(full, ex.Message, ex);
+            }
+            try
+            {
+                Store.Backup(temp);
+            }
+            catch (JobQueueException ex) when (ex.Kind == ErrorKind.DatabaseNotWritable)
+            {
+                // The source is only read; what could not be written is the copy.
+                throw NotWritable(full, ex.InnerException?.Message ?? ex.Message, ex);
+            }
+            // A store this process keeps open on the old file would go on showing the old queue, and
+            // the old file's WAL and shared-memory files would be replayed onto the new one.
+            JobStores.Close(full);
+            try
+            {
+                foreach (var leftover in new[] { full + "-wal", full + "-shm" })
+                {
+                    if (File.Exists(leftover)) File.Delete(leftover);
+                }
+                File.Move(temp, full, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw NotWritable(full, ex.Message, ex);
+            }
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            try
+            {
+                if (File.Exists(temp)) File.Delete(temp);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Nothing more to do: the error that brought us here is the one to report.
+            }
         }
     }
+
+    private static JobQueueException NotWritable(string destination, string reason, Exception inner) =>
+        new(ErrorKind.DatabaseNotWritable, $"Cannot write the backup '{destination}': {reason}", destination, inner, "DestinationNotWritable");
+
+    /// <summary>Text for an error message: control characters such as NUL shown as escapes.</summary>
+    internal static string Printable(string text) =>
+        string.Concat(Shorten(text).Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
 
     public static JobQueueException NotFound(long jobId) =>
         new(ErrorKind.JobNotFound, $"No job with id {jobId} exists in this queue.", jobId);

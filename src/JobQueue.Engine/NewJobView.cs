@@ -5,7 +5,11 @@ namespace JobQueue.Engine;
 /// <summary>The job a fresh insert made (its config already normalized), built without reading it back (batches of thousands stay fast).</summary>
 public static class NewJobView
 {
-    public static TrainingJob ToJob(NewJob job, long id, DateTimeOffset createdAt, string database) => new()
+    /// <summary>The creation time as the store keeps it (millisecond precision), as a local time.</summary>
+    public static DateTime StoredLocalTime(DateTimeOffset time) =>
+        new DateTime(time.UtcTicks - time.UtcTicks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc).ToLocalTime();
+
+    public static TrainingJob ToJob(NewJob job, long id, DateTime createdAtLocal, string database) => new()
     {
         JobId = id,
         Name = job.Name,
@@ -14,7 +18,7 @@ public static class NewJobView
         Priority = job.Priority,
         ConfigJson = job.ConfigJson,
         Command = job.Command?.ToArray(),
-        CreatedAt = Timestamps.ParseUtc(Timestamps.ToText(createdAt)).ToLocalTime(),
+        CreatedAt = createdAtLocal,
         MaxRetries = job.MaxRetries,
         Timeout = job.Timeout,
         GpuCount = job.GpuCount,

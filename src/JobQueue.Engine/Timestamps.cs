@@ -17,6 +17,26 @@ public static class Timestamps
     public static DateTime ParseUtc(string text) =>
         DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
 
+    /// <summary>
+    /// <paramref name="time"/> plus <paramref name="delta"/>, held at the ends of the calendar
+    /// instead of overflowing, so TimeSpan.MaxValue can stand for "never" (a lease, a retry delay).
+    /// </summary>
+    public static DateTimeOffset AddSaturating(DateTimeOffset time, TimeSpan delta)
+    {
+        var ticks = time.UtcTicks;
+        var max = DateTimeOffset.MaxValue.UtcTicks;
+        long result;
+        if (delta.Ticks > 0)
+        {
+            result = delta.Ticks > max - ticks ? max : ticks + delta.Ticks;
+        }
+        else
+        {
+            result = Math.Max(ticks + delta.Ticks, 0); // ticks >= 0, so this cannot overflow
+        }
+        return new DateTimeOffset(result, TimeSpan.Zero);
+    }
+
     /// <summary>Stored UTC text to a local DateTime, the way PowerShell shows file times.</summary>
     public static DateTime? ToLocal(string? text) => text is null ? null : ParseUtc(text).ToLocalTime();
 }

@@ -13,34 +13,80 @@ public static class ConfigJson
     public const int MaxDepth = 64;
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
 
-    // Stored text keeps unicode as written, so the guide's SQL shows it readably.
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
-    /// <summary>Checks that <paramref name="json"/> is one JSON object and returns it in canonical compact form.</summary>
+    /// <summary>
+    /// Checks that <paramref name="json"/> is exactly one JSON object and returns it unchanged, so a
+    /// config is stored byte for byte as given.
+    /// </summary>
     public static string NormalizeObject(string json)
     {
+        ArgumentNullException.ThrowIfNull(json);
+        if (TextRules.IndexOfLoneSurrogate(json) is var lone and >= 0)
+        {
+            throw new JobQueueException(ErrorKind.InvalidConfig,
+                $"The config has an unpaired UTF-16 surrogate (U+{(int)json[lone]:X4} at index {lone}), which cannot be stored as text.", null, code: "InvalidConfig");
+        }
         try
         {
-            using var doc = JsonDocument.Parse(json, DocumentOptions);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json), ReaderOptions);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
+                var kind = reader.TokenType switch
+                {
+                    JsonTokenType.StartArray => "an array",
+                    JsonTokenType.String => "a string",
+                    JsonTokenType.Number => "a number",
+                    JsonTokenType.True or JsonTokenType.False => "a boolean",
+                    JsonTokenType.Null => "null",
+                    _ => "empty",
+                };
                 throw new JobQueueException(ErrorKind.InvalidConfig,
-                    $"The config must be a JSON object such as {{\"epochs\": 10}}, not a JSON {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}.");
+                    $"The config must be a JSON object such as {{\"epochs\": 10}}, not {kind}.", null, code: "InvalidConfig");
             }
-            using var buffer = new MemoryStream(json.Length + 16);
-            using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            CheckValues(ref reader);
+            if (reader.Read())
             {
-                doc.RootElement.WriteTo(writer);
+                throw new JobQueueException(ErrorKind.InvalidConfig, "The config has text after the end of its JSON object.", null, code: "InvalidConfig");
             }
-            return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            return json;
         }
         catch (JsonException ex)
         {
-            throw new JobQueueException(ErrorKind.InvalidConfig, $"The config is not valid JSON: {ex.Message}", null, ex);
+            throw new JobQueueException(ErrorKind.InvalidConfig, $"The config is not valid JSON: {ex.Message}", null, ex, "InvalidConfig");
+        }
+    }
+
+    /// <summary>
+    /// Reads to the end of the object that starts at the reader, refusing what would not come back
+    /// as submitted: numbers beyond double's range (they would read back as Infinity) and escaped
+    /// unpaired surrogates ("\ud800", which no .NET string read from JSON can hold).
+    /// </summary>
+    private static void CheckValues(ref Utf8JsonReader reader)
+    {
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.Number:
+                    if (!reader.TryGetDouble(out var number) || !double.IsFinite(number))
+                    {
+                        throw new JobQueueException(ErrorKind.InvalidConfig,
+                            $"The config holds the number {System.Text.Encoding.UTF8.GetString(reader.ValueSpan)}, which is beyond the range of a double.", null, code: "InvalidConfig");
+                    }
+                    break;
+                case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped:
+                    try
+                    {
+                        reader.GetString();
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        throw new JobQueueException(ErrorKind.InvalidConfig, $"The config has a string that is not valid text: {ex.Message}", null, ex, "InvalidConfig");
+                    }
+                    break;
+            }
         }
     }
 
@@ -84,7 +130,14 @@ public static class ConfigJson
             case JsonValueKind.Number:
                 if (element.TryGetInt32(out var i32)) return i32;
                 if (element.TryGetInt64(out var i64)) return i64;
-                if (element.TryGetDecimal(out var dec) && !element.GetRawText().Contains('e', StringComparison.OrdinalIgnoreCase)
+                if (element.TryGetUInt64(out var u64)) return u64;
+                var raw = element.GetRawText();
+                if (raw.AsSpan().IndexOfAny('.', 'e', 'E') < 0)
+                {
+                    // An integer beyond 64 bits (a [bigint]): a double would lose its digits.
+                    return System.Numerics.BigInteger.Parse(raw, System.Globalization.CultureInfo.InvariantCulture);
+                }
+                if (element.TryGetDecimal(out var dec) && !raw.Contains('e', StringComparison.OrdinalIgnoreCase)
                     && dec.Scale > 0 && (double)dec != element.GetDouble())
                 {
                     return dec;

@@ -35,9 +35,17 @@ public static class JobStores
         {
             if (Open.TryGetValue(database, out store))
             {
-                if (IsStillThere(store)) return store;
+                var state = FileState(store);
+                if (state == StoreFileState.Unchanged) return store;
                 Open.TryRemove(database, out _);
-                store.Dispose();
+                if (store is SqliteJobStore sqlite)
+                {
+                    sqlite.CloseAfter(state);
+                }
+                else
+                {
+                    store.Dispose();
+                }
             }
             store = Create(database);
             Open[database] = store;
@@ -72,8 +80,10 @@ public static class JobStores
     }
 
     // A file deleted or replaced under a cached connection must not swallow new jobs.
-    private static bool IsStillThere(IJobStore store) =>
-        store is not SqliteJobStore sqlite || File.Exists(sqlite.Path);
+    private static bool IsStillThere(IJobStore store) => FileState(store) == StoreFileState.Unchanged;
+
+    private static StoreFileState FileState(IJobStore store) =>
+        store is SqliteJobStore sqlite ? sqlite.CheckFile() : StoreFileState.Unchanged;
 }
 
 /// <summary>Where the queue lives when the user names no database (SPEC section 1).</summary>

@@ -55,17 +55,24 @@ public sealed class GetTrainingJobCommand : JobQueuePipelineCommand
         {
             foreach (var type in Type) Must(() => { JobClient.ValidateJobType(type); return 0; });
         }
+        var (like, pattern, matchesNothing) = NameFilter(Name);
+        if (matchesNothing) return;
         var query = new JobQuery
         {
             Statuses = Status?.Distinct().ToArray(),
             Types = Type,
-            NameLike = ToLike(Name),
+            NameLike = like,
             WorkerId = WorkerId,
             ScheduleId = ScheduleId,
-            First = First,
+            // With a [...] set the store's match is only a prefilter: count after the real match.
+            First = pattern is null ? First : null,
             QueueOrder = Status is { Length: > 0 } && Status.All(s => s == JobStatus.Pending),
         };
-        var jobs = Must(() => Client.Store.List(query));
+        IEnumerable<TrainingJob> jobs = Must(() => Client.Store.List(query));
+        if (pattern is not null)
+        {
+            jobs = jobs.Where(j => j.Name is not null && pattern.IsMatch(j.Name)).Take(First ?? int.MaxValue);
+        }
         foreach (var job in jobs) WriteObject(job);
     }
 }

@@ -34,7 +34,10 @@ public sealed class GetTrainingJobLogCommand : LongRunningCommand
         Try(() =>
         {
             var query = new LogQuery(Id) { Levels = Level, Tail = Tail };
-            var last = Emit(Client.GetLogs(query), 0);
+            // With -Tail, following starts after the newest entry that exists now (read first, so a
+            // line written meanwhile is not lost): -Tail 0 -Wait shows only new lines, like tail -n 0 -f.
+            var newest = Wait && Tail is not null ? Client.Store.GetLogs(new LogQuery(Id) { Tail = 1 }) : Array.Empty<JobLogEntry>();
+            var last = Math.Max(Emit(Client.GetLogs(query), 0), newest.Count > 0 ? newest[0].LogId : 0);
             if (!Wait) return;
             var interval = PollInterval > TimeSpan.Zero ? PollInterval : TimeSpan.FromMilliseconds(200);
             var next = query with { Tail = null };

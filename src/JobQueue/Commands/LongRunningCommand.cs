@@ -11,7 +11,10 @@ public abstract class LongRunningCommand : JobQueuePipelineCommand, IDisposable
     protected CancellationToken Stopping => _stopping.Token;
 
     /// <summary>Sleeps up to <paramref name="interval"/>; returns false when the command is being stopped.</summary>
-    protected bool Pause(TimeSpan interval) => !_stopping.Token.WaitHandle.WaitOne(interval);
+    protected bool Pause(TimeSpan interval) => !_stopping.Token.WaitHandle.WaitOne(interval > LongestPause ? LongestPause : interval);
+
+    // WaitOne takes at most int.MaxValue milliseconds; a longer -PollInterval waits that long (24.8 days).
+    private static readonly TimeSpan LongestPause = TimeSpan.FromMilliseconds(int.MaxValue);
 
     protected override void StopProcessing() => _stopping.Cancel();
 

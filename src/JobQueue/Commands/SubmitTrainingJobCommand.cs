@@ -63,11 +63,17 @@ public sealed class SubmitTrainingJobCommand : JobQueueCommand
         });
         if (ParameterSetName == ConfigPathSet)
         {
-            var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigPath);
-            _configPathJson = Must(() => ConfigConverter.FromFile(path));
+            _configPathJson = Must(() => ConfigConverter.FromFile(
+                FileSystemPath(ConfigPath, "config file", ErrorKind.InvalidConfig, "ConfigFileUnreadable")));
         }
-        _ = Client;
+        // Open (or create) the database now, so a bad path stops the command before any input is
+        // read; but not under -WhatIf, which must leave even a missing database uncreated.
+        if (!WhatIfOnly) _ = Client;
     }
+
+    private bool WhatIfOnly => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+        ? whatIf is SwitchParameter { IsPresent: true }
+        : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 
     protected override void ProcessRecord()
     {
@@ -112,7 +118,12 @@ public sealed class SubmitTrainingJobCommand : JobQueueCommand
         Command,
         Timeout,
         GpuCount,
-        NotBefore is { } nb ? new DateTimeOffset(nb.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(nb, DateTimeKind.Local) : nb) : null);
+        NotBefore is { } nb ? NotBeforeUtc(nb) : null);
+
+    // Through UTC, which ToUniversalTime clamps to the calendar: DateTime.MinValue as a local time
+    // east of Greenwich (or MaxValue west of it) has no DateTimeOffset.
+    private static DateTimeOffset NotBeforeUtc(DateTime value) => new(
+        value.Kind == DateTimeKind.Utc ? value : DateTime.SpecifyKind(value, DateTimeKind.Local).ToUniversalTime(), TimeSpan.Zero);
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
 }

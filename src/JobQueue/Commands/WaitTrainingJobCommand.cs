@@ -32,6 +32,14 @@ public sealed class WaitTrainingJobCommand : LongRunningCommand
 
     protected override void ProcessRecord() => _ids.AddRange(Id);
 
+    // A poll interval longer than what is left of -Timeout must not delay the timeout.
+    private TimeSpan NextPause(TimeSpan elapsed)
+    {
+        if (Timeout is not { } timeout) return PollInterval;
+        var left = timeout - elapsed;
+        return left <= TimeSpan.Zero ? TimeSpan.Zero : left < PollInterval ? left : PollInterval;
+    }
+
     protected override void EndProcessing()
     {
         if (Timeout is { } t && t < TimeSpan.Zero)
@@ -79,7 +87,7 @@ public sealed class WaitTrainingJobCommand : LongRunningCommand
             progress.StatusDescription = $"{total - waiting.Count} of {total} finished, {running} running, {waiting.Count - running} pending ({clock.Elapsed:hh\\:mm\\:ss})";
             progress.PercentComplete = (int)(100.0 * (total - waiting.Count) / total);
             WriteProgress(progress);
-            if (!Pause(PollInterval)) break;
+            if (!Pause(NextPause(clock.Elapsed))) break;
         }
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);

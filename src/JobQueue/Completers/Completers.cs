@@ -17,7 +17,7 @@ internal static class CompletionSupport
             if (string.IsNullOrWhiteSpace(database)) database = DatabaseLocator.DefaultDatabase();
             if (!JobStores.IsPostgres(database))
             {
-                database = Path.GetFullPath(database);
+                database = ResolvePath(database);
                 if (!File.Exists(database)) return null; // never create a database just to complete a name
             }
             return JobStores.Get(database);
@@ -26,6 +26,24 @@ internal static class CompletionSupport
         {
             return null;
         }
+    }
+
+    // A relative -Database means the same file the cmdlet will open: relative to the PowerShell
+    // location (Set-Location), not to the process's working folder.
+    private static string ResolvePath(string database)
+    {
+        try
+        {
+            // Completers run on the pipeline thread, so a script block sees the user's session.
+            // (Made per call: a script block is tied to the runspace that first runs it.)
+            var resolved = ScriptBlock.Create("$ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($args[0])").Invoke(database);
+            if (resolved.Count == 1 && resolved[0]?.BaseObject is string path) return path;
+        }
+        catch (Exception)
+        {
+            // Not on a runspace thread, or a non-file location: fall back to the process folder.
+        }
+        return Path.GetFullPath(database);
     }
 
     public static string Quote(string text) =>

@@ -62,9 +62,10 @@ internal static class ConfigConverter
         {
             text = File.ReadAllText(path);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new JobQueueException(ErrorKind.InvalidConfig, $"Cannot read the config file '{path}': {ex.Message}", path, ex, "ConfigFileUnreadable");
+            // ArgumentException: a path with a NUL character.
+            throw new JobQueueException(ErrorKind.InvalidConfig, $"Cannot read the config file '{path.Replace("\0", "\\0")}': {ex.Message}", path, ex, "ConfigFileUnreadable");
         }
         try
         {
@@ -103,10 +104,10 @@ internal static class ConfigConverter
                 writer.WriteNullValue();
                 return;
             case string s:
-                writer.WriteStringValue(s);
+                writer.WriteStringValue(CheckText(s));
                 return;
             case char c:
-                writer.WriteStringValue(c.ToString());
+                writer.WriteStringValue(CheckText(c.ToString()));
                 return;
             case bool b:
                 writer.WriteBooleanValue(b);
@@ -148,9 +149,17 @@ internal static class ConfigConverter
                 return;
             case IDictionary dict:
                 writer.WriteStartObject();
+                var keys = new HashSet<string>(StringComparer.Ordinal);
                 foreach (DictionaryEntry entry in dict)
                 {
-                    writer.WritePropertyName(Convert.ToString(Unwrap(entry.Key), CultureInfo.InvariantCulture) ?? "");
+                    var key = CheckText(Convert.ToString(Unwrap(entry.Key), CultureInfo.InvariantCulture) ?? "");
+                    if (!keys.Add(key))
+                    {
+                        // @{ 1 = 'a'; '1' = 'b' }: two keys, one JSON name; one value would be lost.
+                        throw new JobQueueException(ErrorKind.InvalidConfig,
+                            $"The config has two keys that are both '{key}' as text; rename one.", null, code: "InvalidConfig");
+                    }
+                    writer.WritePropertyName(key);
                     Write(writer, entry.Value, depth + 1);
                 }
                 writer.WriteEndObject();
@@ -164,9 +173,21 @@ internal static class ConfigConverter
                 writer.WriteEndArray();
                 return;
             default:
-                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
+                writer.WriteStringValue(CheckText(Convert.ToString(value, CultureInfo.InvariantCulture) ?? ""));
                 return;
         }
+    }
+
+    /// <summary>The JSON writer would turn an unpaired surrogate into U+FFFD without a word; refuse it instead.</summary>
+    private static string CheckText(string text)
+    {
+        var index = TextRules.IndexOfLoneSurrogate(text);
+        if (index >= 0)
+        {
+            throw new JobQueueException(ErrorKind.InvalidConfig,
+                $"The config has a string with an unpaired UTF-16 surrogate (U+{(int)text[index]:X4} at index {index}), which cannot be stored as text.", null, code: "InvalidConfig");
+        }
+        return text;
     }
 
     private static void WriteProperties(Utf8JsonWriter writer, PSObject obj, int depth)
@@ -175,7 +196,7 @@ internal static class ConfigConverter
         foreach (var property in obj.Properties)
         {
             if (property is not (PSNoteProperty or PSProperty or PSAliasProperty or PSScriptProperty)) continue;
-            writer.WritePropertyName(property.Name);
+            writer.WritePropertyName(CheckText(property.Name));
             object? propertyValue;
             try
             {

@@ -103,8 +103,10 @@ public sealed partial class PostgresJobStore
         }
         if (query.Statuses is { Count: > 0 } statuses)
         {
-            where.Add("status = ANY(@statuses)");
-            cmd.Arg("statuses", statuses.Select(s => s.ToDb()).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+            // Literals, not parameters: a prepared (generic) plan can then use the partial index of pending jobs.
+            where.Add(statuses.Count == 1
+                ? $"status = '{statuses[0].ToDb()}'"
+                : "status IN (" + string.Join(", ", statuses.Select(st => $"'{st.ToDb()}'")) + ")");
         }
         if (query.Types is { Count: > 0 } types)
         {
@@ -113,7 +115,8 @@ public sealed partial class PostgresJobStore
         }
         if (query.NameLike is { } like)
         {
-            where.Add("name LIKE @name ESCAPE '\\'");
+            // Case-insensitive, as SQLite's LIKE and PowerShell wildcards are.
+            where.Add("name ILIKE @name ESCAPE '\\'");
             cmd.Arg("name", like);
         }
         if (query.WorkerId is { } worker)
@@ -301,23 +304,51 @@ public sealed partial class PostgresJobStore
         Sql(conn, "UPDATE jobs SET lease_expires_at = @lease WHERE worker_id = @worker AND status = 'running'")
             .Arg("lease", Utc(leaseExpiresAt)).Arg("worker", workerId).ExecuteNonQuery());
 
-    public JobQueueStatistics Statistics(string? jobType) => Run(conn =>
+    public JobQueueStatistics Statistics(string? jobType)
     {
-        using var cmd = jobType is null
-            ? Sql(conn, "SELECT job_type, status, count(*) FROM jobs GROUP BY job_type, status")
-            : Sql(conn, "SELECT job_type, status, count(*) FROM jobs WHERE job_type = @type GROUP BY job_type, status").Arg("type", jobType);
         var perType = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
-        using (var reader = cmd.ExecuteReader())
+        foreach (var (type, status, n) in Run(conn => ReadCounts(conn, jobType)))
         {
-            while (reader.Read())
-            {
-                var type = reader.GetString(0);
-                if (!perType.TryGetValue(type, out var counts)) perType[type] = counts = new long[5];
-                counts[(int)EnumText.ParseStatus(reader.GetString(1))] = reader.GetInt64(2);
-            }
+            if (!perType.TryGetValue(type, out var counts)) perType[type] = counts = new long[5];
+            counts[(int)EnumText.ParseStatus(status)] = n;
         }
         return StatisticsBuilder.Build(perType, Database);
-    });
+    }
+
+    /// <summary>Serializes the folding of job_counts between sessions: "JobQ_cnt" in ASCII.</summary>
+    private const long CountsLockKey = 0x4A6F62515F636E74;
+
+    // Folds the appended changes into one row per (type, status) and returns the totals, in one
+    // statement. Run only under CountsLockKey, taken before the statement starts, so its snapshot
+    // includes the totals of a fold that committed just before.
+    private const string FoldCountsSql =
+        "WITH gone AS (DELETE FROM job_counts RETURNING job_type, status, n), " +
+        "totals AS (SELECT job_type, status, sum(n)::bigint AS n FROM gone GROUP BY job_type, status), " +
+        "kept AS (INSERT INTO job_counts (job_type, status, n) SELECT job_type, status, n FROM totals WHERE n <> 0) " +
+        "SELECT job_type, status, n FROM totals WHERE n <> 0 AND (@type::text IS NULL OR job_type = @type::text)";
+
+    private const string SumCountsSql =
+        "SELECT job_type, status, sum(n)::bigint FROM job_counts WHERE (@type::text IS NULL OR job_type = @type::text) " +
+        "GROUP BY job_type, status HAVING sum(n) <> 0";
+
+    /// <summary>
+    /// The job counts per (type, status), from job_counts. The session that gets the lock also
+    /// folds the table (so it stays as small as the number of types times statuses); one that
+    /// does not just sums, which is as exact: a fold in progress is not visible to it.
+    /// </summary>
+    private static List<(string Type, string Status, long N)> ReadCounts(NpgsqlConnection conn, string? jobType)
+    {
+        using var tx = conn.BeginTransaction();
+        var fold = (bool)Sql(conn, "SELECT pg_try_advisory_xact_lock(@key)", tx).Arg("key", CountsLockKey).ExecuteScalar()!;
+        using var cmd = Sql(conn, fold ? FoldCountsSql : SumCountsSql, tx).Arg("type", jobType, NpgsqlDbType.Text);
+        var rows = new List<(string, string, long)>();
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read()) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+        tx.Commit();
+        return rows;
+    }
 
     public IReadOnlyList<TrainingJob> CompletionCandidates(string prefix, int limit) => Run(conn =>
     {

@@ -164,9 +164,10 @@ public sealed partial class PostgresJobStore : IJobStore
 
     public JobQueueInfo Describe() => Run(conn =>
     {
+        var jobs = ReadCounts(conn, null).Sum(c => c.N);
         using var reader = Sql(conn,
             $"SELECT (SELECT coalesce(max(version), 0) FROM {PostgresMigrations.VersionTable}), current_setting('synchronous_commit'), " +
-            "(SELECT count(*) FROM jobs), (SELECT count(*) FROM schedules), current_setting('server_version')").ExecuteReader();
+            "(SELECT count(*) FROM schedules), current_setting('server_version')").ExecuteReader();
         reader.Read();
         var synchronousCommit = reader.GetString(1);
         return new JobQueueInfo
@@ -178,9 +179,9 @@ public sealed partial class PostgresJobStore : IJobStore
             JournalMode = "wal",
             Durability = synchronousCommit == "off" ? nameof(Durability.Normal) : nameof(Durability.Full),
             SynchronousCommit = synchronousCommit,
-            ServerVersion = reader.GetString(4),
-            Jobs = reader.GetInt64(2),
-            Schedules = reader.GetInt64(3),
+            ServerVersion = reader.GetString(3),
+            Jobs = jobs,
+            Schedules = reader.GetInt64(2),
         };
     });
 

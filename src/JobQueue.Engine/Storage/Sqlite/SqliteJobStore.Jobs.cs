@@ -9,42 +9,56 @@ public sealed partial class SqliteJobStore
         "error_message, worker_id, retry_count, max_retries, exit_code, timeout_seconds, gpu_count, gpus, " +
         "schedule_id, not_before, attempt, lease_expires_at, cancel_requested, scheduled_for, host_name, process_id";
 
-    private const string InsertJobSql =
+    private const string InsertJobValues =
         "INSERT INTO jobs (job_type, status, priority, config, created_at, max_retries, name, command, timeout_seconds, gpu_count, not_before, schedule_id, scheduled_for) " +
-        "VALUES ($type, 'pending', $priority, $config, $now, $maxRetries, $name, $command, $timeout, $gpuCount, $notBefore, $scheduleId, $scheduledFor) RETURNING job_id";
+        "VALUES ($type, 'pending', $priority, $config, $now, $maxRetries, $name, $command, $timeout, $gpuCount, $notBefore, $scheduleId, $scheduledFor)";
 
-    public long Insert(NewJob job, DateTimeOffset now) => Guard(() => InsertOne(job, Timestamps.ToText(now), null));
+    private const string InsertJobReturningSql = InsertJobValues + " RETURNING job_id";
+
+    public long Insert(NewJob job, DateTimeOffset now) => Guard(() =>
+    {
+        var cmd = Command(InsertJobReturningSql);
+        BindInsert(cmd, job, Timestamps.ToText(now));
+        return (long)cmd.ExecuteScalar()!;
+    });
 
     public IReadOnlyList<long> InsertBatch(IReadOnlyList<NewJob> jobs, DateTimeOffset now) => Guard(() =>
     {
         var ids = new long[jobs.Count];
+        if (ids.Length == 0) return (IReadOnlyList<long>)ids;
         var stamp = Timestamps.ToText(now);
         using var tx = BeginWrite();
-        for (var i = 0; i < jobs.Count; i++)
+        var first = Command(InsertJobReturningSql, tx);
+        BindInsert(first, jobs[0], stamp);
+        ids[0] = (long)first.ExecuteScalar()!;
+        // The transaction holds the write lock and no row can be added above ours, so ids are consecutive.
+        var rest = Command(InsertJobValues, tx);
+        for (var i = 1; i < ids.Length; i++)
         {
-            ids[i] = InsertOne(jobs[i], stamp, tx);
+            BindInsert(rest, jobs[i], stamp);
+            rest.ExecuteNonQuery();
+            ids[i] = ids[0] + i;
         }
         tx.Commit();
         return (IReadOnlyList<long>)ids;
     });
 
-    private long InsertOne(NewJob job, string now, SqliteTransaction? tx)
+    /// <summary>Binds by position (the order of first appearance in InsertJobValues): no name lookups per row.</summary>
+    private static void BindInsert(SqliteCommand cmd, NewJob job, string now)
     {
-        var cmd = Command(InsertJobSql, tx);
         var p = cmd.Parameters;
-        p["$type"].Value = job.JobType;
-        p["$priority"].Value = job.Priority;
-        p["$config"].Value = job.ConfigJson;
-        p["$now"].Value = now;
-        p["$maxRetries"].Value = job.MaxRetries;
-        p["$name"].Value = Db(job.Name);
-        p["$command"].Value = Db(ConfigJson.CommandToJson(job.Command));
-        p["$timeout"].Value = Db(job.Timeout?.TotalSeconds);
-        p["$gpuCount"].Value = job.GpuCount;
-        p["$notBefore"].Value = Db(job.NotBefore is { } nb ? Timestamps.ToText(nb) : null);
-        p["$scheduleId"].Value = Db(job.ScheduleId);
-        p["$scheduledFor"].Value = Db(job.ScheduledFor is { } sf ? Timestamps.ToText(sf) : null);
-        return (long)cmd.ExecuteScalar()!;
+        p[0].Value = job.JobType;
+        p[1].Value = job.Priority;
+        p[2].Value = job.ConfigJson;
+        p[3].Value = now;
+        p[4].Value = job.MaxRetries;
+        p[5].Value = Db(job.Name);
+        p[6].Value = job.Command is null ? DBNull.Value : Db(ConfigJson.CommandToJson(job.Command));
+        p[7].Value = job.Timeout is { } timeout ? timeout.TotalSeconds : DBNull.Value;
+        p[8].Value = job.GpuCount;
+        p[9].Value = job.NotBefore is { } nb ? Timestamps.ToText(nb) : DBNull.Value;
+        p[10].Value = job.ScheduleId is { } sid ? sid : DBNull.Value;
+        p[11].Value = job.ScheduledFor is { } sf ? Timestamps.ToText(sf) : DBNull.Value;
     }
 
     public TrainingJob? Get(long jobId) => Guard(() => GetJob(jobId, null));
@@ -68,8 +82,10 @@ public sealed partial class SqliteJobStore
         }
         if (query.Statuses is { Count: > 0 } statuses)
         {
-            where.Add("status IN " + InList("st", statuses.Count));
-            for (var i = 0; i < statuses.Count; i++) values.Add(($"$st{i}", statuses[i].ToDb()));
+            // Literals, not parameters: the planner can then use the partial index of pending jobs.
+            where.Add(statuses.Count == 1
+                ? $"status = '{statuses[0].ToDb()}'"
+                : "status IN (" + string.Join(", ", statuses.Select(st => $"'{st.ToDb()}'")) + ")");
         }
         if (query.Types is { Count: > 0 } types)
         {
@@ -112,7 +128,7 @@ public sealed partial class SqliteJobStore
             "UPDATE jobs SET status = 'running', started_at = $now, completed_at = NULL, worker_id = $worker, " +
             "attempt = attempt + 1, lease_expires_at = $lease, cancel_requested = 0, host_name = $host, " +
             "exit_code = NULL, gpus = NULL, process_id = NULL " +
-            "WHERE status = 'pending' AND job_id = (SELECT job_id FROM jobs WHERE status = 'pending' " +
+            "WHERE status = 'pending' AND job_id = (SELECT job_id FROM jobs INDEXED BY ix_jobs_claim WHERE status = 'pending' " +
             "AND (not_before IS NULL OR not_before <= $now) AND gpu_count <= $maxGpus" + typeFilter +
             " ORDER BY priority DESC, job_id LIMIT 1) RETURNING " + JobColumns;
         var cmd = Command(sql);
@@ -125,12 +141,28 @@ public sealed partial class SqliteJobStore
         {
             for (var i = 0; i < t.Count; i++) cmd.Parameters[$"$ty{i}"].Value = t[i];
         }
-        using var reader = cmd.ExecuteReader();
-        return reader.Read() ? ReadJob(reader) : null;
+        var row = ReadOneRow(cmd);
+        return row is null ? null : ToJob(row);
     });
 
     public TrainingJob Finish(FinishRequest request, DateTimeOffset now) => Guard(() =>
     {
+        if (request.Outcome == JobOutcome.Succeeded)
+        {
+            // The common case in one conditional statement; only a refused claim takes the slow path,
+            // which explains why it was refused.
+            var fast = Command(
+                "UPDATE jobs SET status = 'completed', completed_at = $now, error_message = NULL, exit_code = $exit, lease_expires_at = NULL " +
+                "WHERE job_id = $id AND status = 'running' AND ($attempt IS NULL OR attempt = $attempt) AND ($worker IS NULL OR worker_id = $worker) " +
+                "RETURNING " + JobColumns);
+            fast.Parameters["$now"].Value = Timestamps.ToText(now);
+            fast.Parameters["$exit"].Value = Db(request.ExitCode);
+            fast.Parameters["$id"].Value = request.JobId;
+            fast.Parameters["$attempt"].Value = Db(request.Attempt);
+            fast.Parameters["$worker"].Value = Db(request.WorkerId);
+            if (ReadOneRow(fast) is { } row) return ToJob(row);
+        }
+
         using var tx = BeginWrite();
         var job = GetJob(request.JobId, tx) ?? throw JobNotFound(request.JobId);
         if (job.Status != JobStatus.Running
@@ -279,8 +311,8 @@ public sealed partial class SqliteJobStore
     public JobQueueStatistics Statistics(string? jobType) => Guard(() =>
     {
         var cmd = Command(jobType is null
-            ? "SELECT job_type, status, count(*) FROM jobs GROUP BY job_type, status"
-            : "SELECT job_type, status, count(*) FROM jobs WHERE job_type = $type GROUP BY job_type, status");
+            ? "SELECT job_type, status, n FROM job_counts WHERE n <> 0"
+            : "SELECT job_type, status, n FROM job_counts WHERE n <> 0 AND job_type = $type");
         if (jobType is not null) cmd.Parameters["$type"].Value = jobType;
         var perType = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
         using (var reader = cmd.ExecuteReader())
@@ -308,6 +340,50 @@ public sealed partial class SqliteJobStore
 
     internal static JobQueueException JobNotFound(long jobId) =>
         new(ErrorKind.JobNotFound, $"No job with id {jobId} exists in this queue.", jobId);
+
+    /// <summary>
+    /// Runs a statement that returns at most one job row and copies the row out, so the statement
+    /// (and with it an autocommit write transaction) ends before the object is built.
+    /// </summary>
+    private static object[]? ReadOneRow(SqliteCommand cmd)
+    {
+        using var reader = cmd.ExecuteReader();
+        if (!reader.Read()) return null;
+        var values = new object[reader.FieldCount];
+        reader.GetValues(values);
+        return values;
+    }
+
+    private TrainingJob ToJob(object[] v) => new()
+    {
+        JobId = (long)v[0],
+        Name = v[1] as string,
+        JobType = (string)v[2],
+        Status = EnumText.ParseStatus((string)v[3]),
+        Priority = (int)(long)v[4],
+        ConfigJson = (string)v[5],
+        Command = v[6] is string command ? ConfigJson.CommandFromJson(command) : null,
+        CreatedAt = Timestamps.ToLocal((string)v[7])!.Value,
+        StartedAt = Timestamps.ToLocal(v[8] as string),
+        CompletedAt = Timestamps.ToLocal(v[9] as string),
+        ErrorMessage = v[10] as string,
+        WorkerId = v[11] as string,
+        RetryCount = (int)(long)v[12],
+        MaxRetries = (int)(long)v[13],
+        ExitCode = v[14] is long exit ? (int)exit : null,
+        Timeout = v[15] is DBNull ? null : TimeSpan.FromSeconds(Convert.ToDouble(v[15], System.Globalization.CultureInfo.InvariantCulture)),
+        GpuCount = (int)(long)v[16],
+        Gpus = v[17] is string gpus ? GpuList.Parse(gpus) : null,
+        ScheduleId = v[18] is long scheduleId ? scheduleId : null,
+        NotBefore = Timestamps.ToLocal(v[19] as string),
+        Attempt = (int)(long)v[20],
+        LeaseExpiresAt = Timestamps.ToLocal(v[21] as string),
+        CancelRequested = (long)v[22] != 0,
+        ScheduledFor = Timestamps.ToLocal(v[23] as string),
+        HostName = v[24] as string,
+        ProcessId = v[25] is long pid ? (int)pid : null,
+        Database = Database,
+    };
 
     private TrainingJob ReadJob(SqliteDataReader r) => new()
     {

@@ -19,7 +19,7 @@ public sealed partial class SqliteJobStore : IJobStore
 
     public SqliteJobStore(string path)
     {
-        Path = System.IO.Path.GetFullPath(path);
+        Path = FullPath(path);
         Database = Path;
         SqliteFile.EnsureCreatable(Path);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -34,12 +34,14 @@ public sealed partial class SqliteJobStore : IJobStore
             Guard(() =>
             {
                 _connection.Open();
-                Execute($"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA foreign_keys = ON;");
+                SqliteBusyHandler.Install(_connection);
+                Execute("PRAGMA foreign_keys = ON;");
                 Migrate();
                 EnsureWal();
                 ApplyDurability(ReadDurability());
                 return 0;
             });
+            OpenHeaderHandle();
         }
         catch
         {
@@ -49,6 +51,19 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     public string Path { get; }
+
+    private static string FullPath(string path)
+    {
+        try
+        {
+            return System.IO.Path.GetFullPath(path);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new JobQueueException(ErrorKind.DatabaseNotWritable,
+                $"The database path '{JobClient.Printable(path)}' is not a valid file path: {ex.Message}", null, ex);
+        }
+    }
 
     public string Database { get; }
 
@@ -63,6 +78,7 @@ public sealed partial class SqliteJobStore : IJobStore
             foreach (var command in _commands.Values) command.Dispose();
             _commands.Clear();
             _connection.Dispose();
+            _headerHandle?.Dispose();
         }
     }
 

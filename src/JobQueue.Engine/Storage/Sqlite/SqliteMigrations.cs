@@ -16,7 +16,7 @@ internal static class SqliteMigrations
         // GPUs and exactly-once scheduling need.
         """
         CREATE TABLE jobs (
-            job_id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_id           INTEGER PRIMARY KEY,
             job_type         TEXT    NOT NULL,
             status           TEXT    NOT NULL DEFAULT 'pending'
                              CHECK (status IN ('pending','running','completed','failed','cancelled')),
@@ -44,14 +44,35 @@ internal static class SqliteMigrations
             host_name        TEXT,
             process_id       INTEGER
         );
+        -- The claim order. Partial, so it holds only what is waiting and stays small on a queue of millions.
         CREATE INDEX ix_jobs_claim ON jobs (priority DESC, job_id) WHERE status = 'pending';
-        CREATE INDEX ix_jobs_type_status ON jobs (job_type, status);
-        CREATE INDEX ix_jobs_status ON jobs (status, job_id);
         CREATE INDEX ix_jobs_lease ON jobs (lease_expires_at) WHERE status = 'running';
         CREATE UNIQUE INDEX ux_jobs_occurrence ON jobs (schedule_id, scheduled_for) WHERE scheduled_for IS NOT NULL;
 
+        -- Counts per (type, status), kept by triggers so statistics cost the same on any queue size
+        -- and stay right whatever changes a row (including hand-written SQL).
+        CREATE TABLE job_counts (
+            job_type TEXT    NOT NULL,
+            status   TEXT    NOT NULL,
+            n        INTEGER NOT NULL,
+            PRIMARY KEY (job_type, status)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER tr_jobs_count_insert AFTER INSERT ON jobs BEGIN
+            INSERT INTO job_counts (job_type, status, n) VALUES (NEW.job_type, NEW.status, 1)
+                ON CONFLICT (job_type, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER tr_jobs_count_update AFTER UPDATE OF status, job_type ON jobs
+            WHEN OLD.status IS NOT NEW.status OR OLD.job_type IS NOT NEW.job_type BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE job_type = OLD.job_type AND status = OLD.status;
+            INSERT INTO job_counts (job_type, status, n) VALUES (NEW.job_type, NEW.status, 1)
+                ON CONFLICT (job_type, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER tr_jobs_count_delete AFTER DELETE ON jobs BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE job_type = OLD.job_type AND status = OLD.status;
+        END;
+
         CREATE TABLE job_logs (
-            log_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+            log_id    INTEGER PRIMARY KEY,
             job_id    INTEGER NOT NULL REFERENCES jobs (job_id) ON DELETE CASCADE,
             timestamp TEXT    NOT NULL,
             level     TEXT    NOT NULL CHECK (level IN ('INFO','WARNING','ERROR')),
