@@ -117,10 +117,14 @@ Describe 'Hostile -Database paths (SQLite)' {
     }
 }
 
-Describe 'Hostile times outside UTC' {
+Describe 'Hostile times outside UTC (<_>)' -ForEach (Get-TestBackend) {
+    BeforeAll {
+        $Backend = $_
+    }
+
     It 'keeps -NotBefore at the ends of the calendar in a time zone <_> of UTC' -ForEach 'Asia/Tokyo', 'America/New_York' {
         Measure-HostileInput 'time zones' 'Submit-TrainingJob'
-        $db = New-TestDatabase
+        $db = New-TestDatabase -Backend $Backend
         $script = "foreach (`$t in [datetime]::MinValue, [datetime]::MaxValue) { " +
         "`$j = Submit-TrainingJob -Database '$db' -Type training -NotBefore `$t; " +
         "(Get-TrainingJob -Database '$db' -Id `$j.JobId).NotBefore.ToUniversalTime().ToString('o') }"
@@ -131,6 +135,8 @@ Describe 'Hostile times outside UTC' {
         $utc.Count | Should -Be 2
         [datetime]::Parse($utc[0], [cultureinfo]::InvariantCulture, 'RoundtripKind').Year | Should -Be 1
         [datetime]::Parse($utc[1], [cultureinfo]::InvariantCulture, 'RoundtripKind').Year | Should -Be 9999
-        (Invoke-Sqlite3 $db 'SELECT not_before FROM jobs ORDER BY job_id;') -join ',' | Should -Match '^0001-01-01T.*,9999-12-31T'
+        $stored = if ($Backend -eq 'SQLite') { Invoke-Sqlite3 $db 'SELECT not_before FROM jobs ORDER BY job_id;' }
+        else { Invoke-TestPsql "SELECT to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD`"T`"HH24:MI:SS.MS') FROM jobs ORDER BY job_id" -Database $db }
+        $stored -join ',' | Should -Match '^0001-01-01T.*,9999-12-31T'
     }
 }

@@ -41,9 +41,9 @@ Describe 'Owner-only files on Unix' {
     }
 }
 
-Describe 'Job configs, logs and error messages stay out of error records' {
+Describe 'Job configs, logs and error messages stay out of error records (<_>)' -ForEach (Get-TestBackend) {
     BeforeAll {
-        $Db = New-TestDatabase
+        $Db = New-TestDatabase -Backend $_
         $Secrets = @{
             Config = 'cfg-secret-' + [guid]::NewGuid().ToString('N')
             Log    = 'log-secret-' + [guid]::NewGuid().ToString('N')

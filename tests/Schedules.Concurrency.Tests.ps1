@@ -144,7 +144,7 @@ Describe 'Start-JobScheduler on <_>' -ForEach (Get-TestBackend) {
 
     It 'exits cleanly (code 0) on SIGTERM when run as pwsh -c Start-JobScheduler' -Skip:$IsWindows {
         $db = New-TestDatabase -Backend $backend
-        $log = Join-Path (Split-Path $db) 'scheduler.log'
+        $log = Join-Path ([IO.Path]::GetTempPath()) ('jq-scheduler-' + [guid]::NewGuid().ToString('N').Substring(0, 8) + '.log')
         $p = Start-Pwsh -Script "Start-JobScheduler -Database '$db' -Verbose" -OutputPath $log
         Wait-Until { (Test-Path $log) -and (Get-Content $log -Raw) -match 'Next pass by' } | Should -BeTrue
         & kill -TERM $p.Id
@@ -153,5 +153,6 @@ Describe 'Start-JobScheduler on <_>' -ForEach (Get-TestBackend) {
         Get-Content $log -Raw | Should -Match 'Scheduler stopped by SIGTERM after \d+ pass\(es\)'
         # Nothing is left locked: the queue takes a new schedule at once.
         New-JobSchedule -Database $db -Name after-stop -Type evaluation -Cron '@daily' | Should -Not -BeNullOrEmpty
+        Remove-Item $log -ErrorAction Ignore
     }
 }

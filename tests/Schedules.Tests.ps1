@@ -7,6 +7,11 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     . (Join-Path $PSScriptRoot 'Schedules.Helpers.ps1')
+    . (Join-Path $PSScriptRoot 'Lifecycle.Helpers.ps1')
+}
+
+AfterAll {
+    Remove-TestFolders
 }
 
 Describe 'The schedule cmdlets' {
@@ -59,7 +64,7 @@ Describe 'Creating and reading schedules on <_>' -ForEach (Get-TestBackend) {
     }
 
     It 'reads the config from -ConfigPath and keeps command, timeout, GPUs and policies' {
-        $file = Join-Path (Split-Path $db) 'nightly.json'
+        $file = Join-Path (New-TestFolder) 'nightly.json'
         '{"dataset": "imagenet", "batch_size": 256}' | Set-Content $file
         $s = New-JobSchedule -Database $db -Name nightly-file -Type retraining -Cron '15 3 * * *' -ConfigPath $file -Priority 8 -MaxRetries 1 `
             -Command 'python', 'train.py', '--nightly' -Timeout '02:00:00' -GpuCount 2 -MisfirePolicy Skip -OverlapPolicy Queue
@@ -270,23 +275,22 @@ Describe 'Schedules edited with SQL on <_>' -ForEach (Get-TestBackend) {
         $backend = $_
     }
 
-    It 'fires a schedule whose next run was set by hand, as the guide''s troubleshooting SQL would' -Skip:($_ -ne 'SQLite' -or -not (Get-Command sqlite3 -ErrorAction Ignore)) {
+    It 'fires a schedule whose next run was set by hand, as the guide''s troubleshooting SQL would' -Skip:($_ -eq 'SQLite' -and -not (Get-Command sqlite3 -ErrorAction Ignore)) {
         $db = New-TestDatabase -Backend $backend
         $s = New-JobSchedule -Database $db -Name by-hand -Type evaluation -Cron '0 2 * * *'
-        & sqlite3 $db "UPDATE schedules SET next_run = '2026-05-10T02:00:00Z' WHERE name = 'by-hand'"
-        $LASTEXITCODE | Should -Be 0
+        Invoke-QueueSql $db "UPDATE schedules SET next_run = '2026-05-10T02:00:00Z' WHERE name = 'by-hand'" | Out-Null
         $job = Invoke-JobScheduler -Database $db -Now ([DateTimeOffset]'2026-05-10T02:00:30Z')
         $job.ScheduleId | Should -Be $s.ScheduleId
         $job.ScheduledFor | ConvertTo-UtcText | Should -Be '2026-05-10T02:00Z'
         (Get-JobSchedule -Database $db -Name by-hand).NextRun | ConvertTo-UtcText | Should -Be '2026-05-11T02:00Z'
     }
 
-    It 'reports a schedule whose expression was broken by hand, and still fires the others' -Skip:($_ -ne 'SQLite' -or -not (Get-Command sqlite3 -ErrorAction Ignore)) {
+    It 'reports a schedule whose expression was broken by hand, and still fires the others' -Skip:($_ -eq 'SQLite' -and -not (Get-Command sqlite3 -ErrorAction Ignore)) {
         $db = New-TestDatabase -Backend $backend
         $at = [DateTimeOffset]'2026-05-10T02:00:00Z'
         New-JobSchedule -Database $db -Name broken -Type evaluation -Cron '0 2 * * *' -StartAt $at | Out-Null
         $good = New-JobSchedule -Database $db -Name good -Type evaluation -Cron '0 2 * * *' -StartAt $at
-        & sqlite3 $db "UPDATE schedules SET schedule_expr = '0 99 * * *' WHERE name = 'broken'"
+        Invoke-QueueSql $db "UPDATE schedules SET schedule_expr = '0 99 * * *' WHERE name = 'broken'" | Out-Null
         $jobs = Invoke-JobScheduler -Database $db -Now $at -ErrorVariable problems -ErrorAction SilentlyContinue
         $jobs.ScheduleId | Should -Be $good.ScheduleId
         $problems | Should -HaveCount 1

@@ -49,6 +49,16 @@ function Invoke-TestPsql {
     $out
 }
 
+function Invoke-QueueSql {
+    # Runs hand-written SQL on a test queue of either backend, as a user would with sqlite3 or
+    # psql (the statements must be valid on both); returns the output lines.
+    param([Parameter(Mandatory)] [string] $Database, [Parameter(Mandatory)] [string] $Sql)
+    if ($Database -match '(?i)(^|;)\s*Host\s*=') { return Invoke-TestPsql $Sql -Database $Database }
+    $out = & sqlite3 -batch $Database $Sql 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "sqlite3 $Database failed ($LASTEXITCODE): $out" }
+    $out
+}
+
 function Invoke-Pwsh {
     # Runs a script in a new pwsh process with the module imported; returns its output lines.
     param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{})

@@ -1,10 +1,18 @@
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 }
 
-Describe 'Get-TrainingJobLog -Wait with -Tail' {
+Describe 'Get-TrainingJobLog -Wait with -Tail (<_>)' -ForEach (Get-TestBackend) {
+    BeforeAll {
+        $backend = $_
+    }
+
     It 'with -Tail 0 shows only the entries written after it started, until the job ends' {
-        $db = New-TestDatabase
+        $db = New-TestDatabase -Backend $backend
         Submit-TrainingJob -Database $db -Type training | Out-Null
         $job = Receive-TrainingJob -Database $db -WorkerId worker-01
         1..3 | ForEach-Object { Write-TrainingJobLog -Database $db -Id $job.JobId -Message "old $_" }
@@ -26,7 +34,7 @@ Describe 'Get-TrainingJobLog -Wait with -Tail' {
     }
 
     It 'with -Tail 2 shows the last two entries, then the new ones' {
-        $db = New-TestDatabase
+        $db = New-TestDatabase -Backend $backend
         Submit-TrainingJob -Database $db -Type training | Out-Null
         $job = Receive-TrainingJob -Database $db -WorkerId worker-01
         1..3 | ForEach-Object { Write-TrainingJobLog -Database $db -Id $job.JobId -Message "old $_" }
