@@ -218,6 +218,59 @@ Describe 'PostgreSQL privileges' -ForEach @(Get-PostgresTestServer) {
     }
 }
 
+Describe 'Text that PostgreSQL cannot hold as it is' -ForEach @(Get-PostgresTestServer) {
+    It 'keeps U+0000 and U+FDD0 in names, errors and logs exactly, through Copy-JobQueue both ways' {
+        $db = New-PostgresTestDatabase
+        $name = "a$([char]0)b$([char]0xFDD0)c"
+        $job = Submit-TrainingJob -Database $db -Type training -Name $name
+        $claimed = Receive-TrainingJob -Database $db -WorkerId "w$([char]0)1"
+        Write-TrainingJobLog -Database $db -Id $job.JobId -Message "line$([char]0)end"
+        $claimed | Complete-TrainingJob -Failed -ErrorMessage "err$([char]0)" -RetryDelay 0
+        $back = Get-TrainingJob -Database $db -Id $job.JobId
+        $back.Name | Should -BeExactly $name
+        $back.ErrorMessage | Should -BeExactly "err$([char]0)"
+        (Get-TrainingJobLog -Database $db -Id $job.JobId).Message | Should -BeExactly "line$([char]0)end"
+        (Get-TrainingJob -Database $db -Name "a$([char]0)b*").JobId | Should -Be $job.JobId
+        $file = New-TestDatabase
+        Copy-JobQueue -Database $db -Destination $file | Out-Null
+        (Get-TrainingJob -Database $file -Id $job.JobId).Name | Should -BeExactly $name
+        $again = New-PostgresTestDatabase
+        Copy-JobQueue -Database $file -Destination $again | Out-Null
+        (Get-TrainingJob -Database $again -Id $job.JobId).Name | Should -BeExactly $name
+        (Get-TrainingJobLog -Database $again -Id $job.JobId).Message | Should -BeExactly "line$([char]0)end"
+    }
+
+    It 'stores ordinary text unchanged, as hand-written SQL reads it' {
+        $db = New-PostgresTestDatabase
+        $job = Submit-TrainingJob -Database $db -Type training -Name 'run 7 \%_ (final)'
+        Invoke-TestPsql "SELECT name FROM jobs WHERE job_id = $($job.JobId)" -Database $db | Should -BeExactly 'run 7 \%_ (final)'
+    }
+}
+
+Describe 'Statistics on PostgreSQL' -ForEach @(Get-PostgresTestServer) {
+    It 'match the jobs table after any change, hand-written SQL included, and fold their counter rows' {
+        $db = New-PostgresTestDatabase
+        1..30 | ForEach-Object { @{ n = $_ } } | Submit-TrainingJob -Database $db -Type training | Out-Null
+        1..10 | ForEach-Object { @{ n = $_ } } | Submit-TrainingJob -Database $db -Type export | Out-Null
+        $claimed = 1..8 | ForEach-Object { Receive-TrainingJob -Database $db -WorkerId w1 -Type training }
+        $claimed | Select-Object -First 5 | Complete-TrainingJob
+        Invoke-TestPsql "UPDATE jobs SET status = 'cancelled', completed_at = now() WHERE job_type = 'export' AND job_id % 2 = 0" -Database $db | Out-Null
+        Invoke-TestPsql "DELETE FROM jobs WHERE job_type = 'export' AND status = 'pending' AND job_id % 3 = 0" -Database $db | Out-Null
+        $actual = Invoke-TestPsql 'SELECT job_type, status, count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2' -Database $db
+        $stats = Get-JobQueueStatistics -Database $db
+        $fromStats = foreach ($t in $stats.ByType | Sort-Object JobType) {
+            foreach ($status in 'cancelled', 'completed', 'failed', 'pending', 'running') {
+                $n = $t.$status
+                if ($n) { "$($t.JobType)`t$status`t$n" }
+            }
+        }
+        $fromStats | Should -Be $actual
+        $stats.Total | Should -Be ([int](Invoke-TestPsql 'SELECT count(*) FROM jobs' -Database $db))
+        (Initialize-JobQueue -Database $db).Jobs | Should -Be $stats.Total
+        [int](Invoke-TestPsql 'SELECT count(*) FROM job_counts' -Database $db) | Should -Be @($actual).Count -Because 'reading the statistics folds the appended changes into one row per type and status'
+    }
+}
+
 Describe 'Claiming on PostgreSQL from many processes' -ForEach @(Get-PostgresTestServer) {
     It 'gives each job to exactly one of 6 concurrent claimer processes (SKIP LOCKED)' {
         $db = New-PostgresTestDatabase

@@ -94,7 +94,7 @@ public sealed partial class PostgresJobStore
             case "timestamp with time zone": importer.Write(CopyValues.ToUtc(value), NpgsqlDbType.TimestampTz); break;
             case "json": importer.Write(CopyValues.ToText(value), NpgsqlDbType.Json); break;
             case "jsonb": importer.Write(CopyValues.ToText(value), NpgsqlDbType.Jsonb); break;
-            default: importer.Write(CopyValues.ToText(value), NpgsqlDbType.Text); break;
+            default: importer.Write(PostgresText.Encode(CopyValues.ToText(value)), NpgsqlDbType.Text); break;
         }
     }
 
@@ -156,10 +156,14 @@ public sealed partial class PostgresJobStore
         {
             using var cmd = Sql(_connection, $"SELECT * FROM {table.Table} ORDER BY {table.Key}", _tx);
             using var reader = cmd.ExecuteReader();
+            var text = Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetDataTypeName(i) == "text").ToArray();
             while (reader.Read())
             {
                 var row = new object?[reader.FieldCount];
-                for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : text[i] ? PostgresText.Decode(reader.GetString(i)) : reader.GetValue(i);
+                }
                 yield return row;
             }
         }

@@ -44,7 +44,7 @@ public sealed partial class PostgresJobStore
             .Arg("config", job.ConfigJson)
             .Arg("now", Utc(now))
             .Arg("maxRetries", job.MaxRetries)
-            .Arg("name", job.Name, NpgsqlDbType.Text)
+            .Arg("name", PostgresText.Encode(job.Name), NpgsqlDbType.Text)
             .Arg("command", ConfigJson.CommandToJson(job.Command), NpgsqlDbType.Text)
             .Arg("timeout", job.Timeout?.TotalSeconds, NpgsqlDbType.Double)
             .Arg("gpuCount", job.GpuCount)
@@ -65,7 +65,7 @@ public sealed partial class PostgresJobStore
                 .Arg("priorities", jobs.Select(j => j.Priority).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
                 .Arg("configs", jobs.Select(j => j.ConfigJson).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                 .Arg("maxRetries", jobs.Select(j => j.MaxRetries).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
-                .Arg("names", jobs.Select(j => j.Name).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Arg("names", PostgresText.Encode(jobs.Select(j => j.Name)), NpgsqlDbType.Array | NpgsqlDbType.Text)
                 .Arg("commands", jobs.Select(j => ConfigJson.CommandToJson(j.Command)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                 .Arg("timeouts", jobs.Select(j => j.Timeout?.TotalSeconds).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Double)
                 .Arg("gpuCounts", jobs.Select(j => j.GpuCount).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
@@ -117,12 +117,12 @@ public sealed partial class PostgresJobStore
         {
             // Case-insensitive, as SQLite's LIKE and PowerShell wildcards are.
             where.Add("name ILIKE @name ESCAPE '\\'");
-            cmd.Arg("name", like);
+            cmd.Arg("name", PostgresText.Encode(like));
         }
         if (query.WorkerId is { } worker)
         {
             where.Add("worker_id = @worker");
-            cmd.Arg("worker", worker);
+            cmd.Arg("worker", PostgresText.Encode(worker));
         }
         if (query.ScheduleId is { } scheduleId)
         {
@@ -142,9 +142,9 @@ public sealed partial class PostgresJobStore
         var byType = request.Types is { Count: > 0 };
         using var cmd = Sql(conn, byType ? ClaimByTypeSql : ClaimSql)
             .Arg("now", Utc(now))
-            .Arg("worker", request.WorkerId)
+            .Arg("worker", PostgresText.Encode(request.WorkerId))
             .Arg("lease", Utc(now + request.Lease))
-            .Arg("host", request.HostName, NpgsqlDbType.Text)
+            .Arg("host", PostgresText.Encode(request.HostName), NpgsqlDbType.Text)
             .Arg("maxGpus", request.MaxGpuCount);
         if (byType) cmd.Arg("types", request.Types!.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
         using var reader = cmd.ExecuteReader();
@@ -170,7 +170,7 @@ public sealed partial class PostgresJobStore
                     .Arg("now", Utc(now))
                     .Arg("exit", request.ExitCode, NpgsqlDbType.Integer)
                     .Arg("attempt", request.Attempt, NpgsqlDbType.Integer)
-                    .Arg("worker", request.WorkerId, NpgsqlDbType.Text);
+                    .Arg("worker", PostgresText.Encode(request.WorkerId), NpgsqlDbType.Text);
                 using var reader = cmd.ExecuteReader();
                 return reader.Read() ? ReadJob(reader) : null;
             });
@@ -228,7 +228,7 @@ public sealed partial class PostgresJobStore
         if (set.Contains("@now", StringComparison.Ordinal)) cmd.Arg("now", Utc(now));
         if (set.Contains("@error", StringComparison.Ordinal))
         {
-            cmd.Arg("error", request.ErrorMessage ?? (outcome == JobOutcome.Cancelled ? "Cancelled by request." : null), NpgsqlDbType.Text);
+            cmd.Arg("error", PostgresText.Encode(request.ErrorMessage ?? (outcome == JobOutcome.Cancelled ? "Cancelled by request." : null)), NpgsqlDbType.Text);
         }
         if (set.Contains("@notBefore", StringComparison.Ordinal)) cmd.Arg("notBefore", notBefore, NpgsqlDbType.TimestampTz);
         return ReadOne(cmd);
@@ -302,7 +302,7 @@ public sealed partial class PostgresJobStore
 
     public int RenewLeases(string workerId, DateTimeOffset leaseExpiresAt) => Run(conn =>
         Sql(conn, "UPDATE jobs SET lease_expires_at = @lease WHERE worker_id = @worker AND status = 'running'")
-            .Arg("lease", Utc(leaseExpiresAt)).Arg("worker", workerId).ExecuteNonQuery());
+            .Arg("lease", Utc(leaseExpiresAt)).Arg("worker", PostgresText.Encode(workerId)).ExecuteNonQuery());
 
     public JobQueueStatistics Statistics(string? jobType)
     {
@@ -381,7 +381,7 @@ public sealed partial class PostgresJobStore
     private TrainingJob ReadJob(NpgsqlDataReader r) => new()
     {
         JobId = r.GetInt64(0),
-        Name = r.IsDBNull(1) ? null : r.GetString(1),
+        Name = r.IsDBNull(1) ? null : PostgresText.Decode(r.GetString(1)),
         JobType = r.GetString(2),
         Status = EnumText.ParseStatus(r.GetString(3)),
         Priority = r.GetInt32(4),
@@ -390,8 +390,8 @@ public sealed partial class PostgresJobStore
         CreatedAt = LocalTime(r, 7)!.Value,
         StartedAt = LocalTime(r, 8),
         CompletedAt = LocalTime(r, 9),
-        ErrorMessage = r.IsDBNull(10) ? null : r.GetString(10),
-        WorkerId = r.IsDBNull(11) ? null : r.GetString(11),
+        ErrorMessage = r.IsDBNull(10) ? null : PostgresText.Decode(r.GetString(10)),
+        WorkerId = r.IsDBNull(11) ? null : PostgresText.Decode(r.GetString(11)),
         RetryCount = r.GetInt32(12),
         MaxRetries = r.GetInt32(13),
         ExitCode = r.IsDBNull(14) ? null : r.GetInt32(14),
@@ -404,7 +404,7 @@ public sealed partial class PostgresJobStore
         LeaseExpiresAt = LocalTime(r, 21),
         CancelRequested = r.GetBoolean(22),
         ScheduledFor = LocalTime(r, 23),
-        HostName = r.IsDBNull(24) ? null : r.GetString(24),
+        HostName = r.IsDBNull(24) ? null : PostgresText.Decode(r.GetString(24)),
         ProcessId = r.IsDBNull(25) ? null : r.GetInt32(25),
         Database = Database,
     };

@@ -22,7 +22,7 @@ public sealed partial class PostgresJobStore
             .Arg("job", jobId)
             .Arg("ts", Utc(now))
             .Arg("level", level.ToDb())
-            .Arg("message", message)
+            .Arg("message", PostgresText.Encode(message))
             .Arg("attempt", attempt, NpgsqlDbType.Integer);
         try
         {
@@ -43,7 +43,7 @@ public sealed partial class PostgresJobStore
                 .Arg("jobs", entries.Select(e => e.JobId).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
                 .Arg("stamps", entries.Select(e => Utc(e.Timestamp)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
                 .Arg("levels", entries.Select(e => e.Level.ToDb()).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                .Arg("messages", entries.Select(e => e.Message).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Arg("messages", PostgresText.Encode(entries.Select(e => e.Message)), NpgsqlDbType.Array | NpgsqlDbType.Text)
                 .Arg("attempts", entries.Select(e => e.Attempt).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer);
             try
             {
@@ -78,7 +78,7 @@ public sealed partial class PostgresJobStore
                 JobId = reader.GetInt64(1),
                 Timestamp = LocalTime(reader, 2)!.Value,
                 Level = EnumText.ParseLevel(reader.GetString(3)),
-                Message = reader.GetString(4),
+                Message = PostgresText.Decode(reader.GetString(4))!,
                 Attempt = reader.IsDBNull(5) ? null : reader.GetInt32(5),
             });
         }

@@ -64,7 +64,7 @@ public sealed partial class PostgresJobStore
         {
             // Names are matched case-insensitively, as PowerShell matches wildcards (and SQLite's LIKE).
             where.Add("name ILIKE @name ESCAPE '\\'");
-            cmd.Arg("name", like);
+            cmd.Arg("name", PostgresText.Encode(like));
         }
         if (query.Enabled is { } enabled)
         {
@@ -186,7 +186,7 @@ public sealed partial class PostgresJobStore
                 .Arg("priorities", jobs.Select(j => j.Priority).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
                 .Arg("configs", jobs.Select(j => j.ConfigJson).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                 .Arg("maxRetries", jobs.Select(j => j.MaxRetries).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
-                .Arg("names", jobs.Select(j => j.Name).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Arg("names", PostgresText.Encode(jobs.Select(j => j.Name)), NpgsqlDbType.Array | NpgsqlDbType.Text)
                 .Arg("commands", jobs.Select(j => ConfigJson.CommandToJson(j.Command)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                 .Arg("timeouts", jobs.Select(j => j.Timeout?.TotalSeconds).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Double)
                 .Arg("gpuCounts", jobs.Select(j => j.GpuCount).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
@@ -210,13 +210,14 @@ public sealed partial class PostgresJobStore
 
     private bool NameTaken(NpgsqlConnection conn, NpgsqlTransaction tx, string name, long? except) =>
         (bool)Sql(conn, "SELECT EXISTS (SELECT FROM schedules WHERE lower(name) = lower(@name) AND schedule_id IS DISTINCT FROM @except)", tx)
-            .Arg("name", name)
+            .Arg("name", PostgresText.Encode(name))
             .Arg("except", except, NpgsqlDbType.Bigint)
             .ExecuteScalar()!;
 
     private JobSchedule? GetScheduleRow(NpgsqlConnection conn, NpgsqlTransaction? tx, string condition, object key)
     {
-        using var cmd = Sql(conn, $"SELECT {ScheduleColumns} FROM schedules WHERE {condition}", tx).Arg("key", key);
+        using var cmd = Sql(conn, $"SELECT {ScheduleColumns} FROM schedules WHERE {condition}", tx)
+            .Arg("key", key is string text ? PostgresText.Encode(text) : key);
         return ReadSchedules(cmd).FirstOrDefault();
     }
 
@@ -229,7 +230,7 @@ public sealed partial class PostgresJobStore
     }
 
     private static void BindDefinition(NpgsqlCommand cmd, ScheduleDefinition d, DateTimeOffset now) => cmd
-        .Arg("name", d.Name)
+        .Arg("name", PostgresText.Encode(d.Name))
         .Arg("type", d.JobType)
         .Arg("config", d.ConfigJson)
         .Arg("expr", d.Expression)
@@ -250,7 +251,7 @@ public sealed partial class PostgresJobStore
     private JobSchedule ReadSchedule(NpgsqlDataReader r) => new()
     {
         ScheduleId = r.GetInt64(0),
-        Name = r.GetString(1),
+        Name = PostgresText.Decode(r.GetString(1))!,
         JobType = r.GetString(2),
         ConfigJson = r.GetString(3),
         Expression = r.GetString(4),

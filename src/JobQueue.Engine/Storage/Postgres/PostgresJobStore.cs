@@ -16,6 +16,14 @@ public sealed partial class PostgresJobStore : IJobStore
     private NpgsqlDataSource _source;
     private bool _disposed;
 
+    static PostgresJobStore()
+    {
+        // Npgsql writes DateTime.MinValue and MaxValue as -infinity and infinity by default. Here
+        // they are real instants (-NotBefore [datetime]::MinValue), kept as 0001-01-01 and
+        // 9999-12-31 as SQLite keeps them, so hand-written SQL and Copy-JobQueue see the same.
+        AppContext.SetSwitch("Npgsql.DisableDateTimeInfinityConversions", true);
+    }
+
     public PostgresJobStore(string database) : this(PostgresConnectionString.Parse(database))
     {
     }
