@@ -24,6 +24,9 @@
         'Get-TrainingJobLog'
         'Get-JobQueueStatistics'
         'Backup-JobQueue'
+        'Start-JobWorker'
+        'Get-JobWorker'
+        'Stop-JobWorker'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

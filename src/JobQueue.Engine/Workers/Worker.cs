@@ -1,0 +1,397 @@
+using System.Runtime.ExceptionServices;
+using JobQueue.Engine.Maintenance;
+using JobQueue.Engine.Storage;
+
+namespace JobQueue.Engine.Workers;
+
+/// <summary>
+/// Claims jobs and runs them until it is stopped: one claim loop (woken by database changes,
+/// finished jobs and a bounded poll), a heartbeat that renews its row and the leases of the
+/// attempts it holds, and a lease rescue pass for jobs of dead workers. Stopping (a token, a
+/// signal, Stop-JobWorker) claims nothing more, signals running jobs, waits the grace period,
+/// kills what is left and returns interrupted jobs to the queue without spending a retry.
+/// </summary>
+public sealed class Worker
+{
+    private static readonly TimeSpan MinWakeSpacing = TimeSpan.FromMilliseconds(50);
+
+    // Workers of this process by database and id: the store's check cannot tell two workers of
+    // one process apart (same host, same pid).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Worker> Active = new(StringComparer.Ordinal);
+
+    private readonly JobClient _client;
+    private readonly WorkerOptions _options;
+    private readonly IWorkerObserver _observer;
+    private readonly Dictionary<long, JobExecution> _running = new();
+    private readonly object _gate = new();
+    private readonly GpuPool? _gpus;
+    private readonly AsyncSignal _databaseChanged = new();
+    private readonly AsyncSignal _wake = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly string _hostName = Environment.MachineName;
+    private WorkerRuntime? _runtime;
+    private long _completed;
+    private long _failed;
+    private int _claimed;
+    private string? _lastWarning;
+    private DateTime _lastWarningAt;
+
+    public Worker(JobClient client, WorkerOptions options, IWorkerObserver? observer = null)
+    {
+        options.Validate();
+        _client = client;
+        _options = options;
+        _observer = observer ?? NullObserver.Instance;
+        if (options.Gpus is not null) _gpus = new GpuPool(options.Gpus);
+    }
+
+    public string WorkerId => _options.WorkerId;
+
+    public bool IsStopRequested => _stop.IsCancellationRequested;
+
+    /// <summary>Drain and stop: claim nothing more, stop running jobs gracefully. Safe from any thread, any number of times.</summary>
+    public void RequestStop()
+    {
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _wake.Set();
+    }
+
+    /// <summary>Runs until stopped, -MaxJobs is reached or, with -ExitWhenEmpty, the queue is drained.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        using var link = cancellationToken.Register(RequestStop);
+        var store = _client.Store;
+        var key = ActiveKey(store.Database, WorkerId);
+        if (!Active.TryAdd(key, this))
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument,
+                $"The worker id '{WorkerId}' is in use by another worker of this process. Choose another -WorkerId.", WorkerId, code: "WorkerIdInUse");
+        }
+        try
+        {
+            // The id is reserved before the caller gets the task; the rest runs off its thread.
+            await Task.Yield();
+            await RunRegisteredAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Active.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>Whether a worker of this process runs with this id on this database (for picking a free default id).</summary>
+    public static bool IsActiveInProcess(string database, string workerId) => Active.ContainsKey(ActiveKey(database, workerId));
+
+    private static string ActiveKey(string database, string workerId) => database + "\n" + workerId;
+
+    private async Task RunRegisteredAsync()
+    {
+        var store = _client.Store;
+        store.RegisterWorker(new WorkerRegistration(WorkerId, _hostName, Environment.ProcessId, _options.Gpus, _options.LeaseDuration), _client.Clock.UtcNow);
+        _observer.Verbose($"Worker '{WorkerId}' started on '{_hostName}' (process {Environment.ProcessId}) for {store.Database}; " +
+            $"up to {_options.EffectiveMaxConcurrent} job(s) at once" + (_options.Gpus is { } g ? $" on GPUs {GpuList.Format(g)}" : "") + ".");
+
+        using var sink = new JobLogSink(store, _observer.Warning);
+        _runtime = new WorkerRuntime(_client, _options, _observer, sink, WorkerRuntime.CreateConfigFolder(WorkerId));
+        using var watch = store.WatchChanges(OnDatabaseChanged);
+        if (watch is null) _observer.Verbose($"No change notifications from this database; looking for jobs every {_options.PollInterval}.");
+
+        using var background = new CancellationTokenSource();
+        var heartbeat = Task.Run(() => HeartbeatLoopAsync(background.Token));
+        var rescue = Task.Run(() => RescueLoopAsync(background.Token));
+        ExceptionDispatchInfo? failure = null;
+        try
+        {
+            // Jobs still marked as ours were left by a previous process with this id: take them back first.
+            Rescue(releaseOwnJobs: true);
+            await ClaimLoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ExceptionDispatchInfo.Capture(ex);
+            RequestStop();
+        }
+        finally
+        {
+            await StopRunningJobsAsync().ConfigureAwait(false);
+            background.Cancel();
+            await Task.WhenAll(heartbeat, rescue).ConfigureAwait(false);
+            TryStore(() => store.Heartbeat(Beat(WorkerState.Stopped), _client.Clock.UtcNow));
+            _observer.Verbose($"Worker '{WorkerId}' stopped: {_completed} job(s) completed, {_failed} failed.");
+        }
+        failure?.Throw();
+    }
+
+    private void OnDatabaseChanged()
+    {
+        _databaseChanged.Set();
+    }
+
+    // ---- claiming ------------------------------------------------------------------------------
+
+    private async Task ClaimLoopAsync()
+    {
+        var store = _client.Store;
+        var lastPass = DateTime.MinValue;
+        while (!_stop.IsCancellationRequested)
+        {
+            _databaseChanged.Reset();
+            _wake.Reset();
+            lastPass = DateTime.UtcNow;
+
+            var (running, ids) = Snapshot();
+            if (TryStore(() => store.Poll(WorkerId, ids)) is { } poll)
+            {
+                if (poll.StopRequested)
+                {
+                    _observer.Verbose($"Worker '{WorkerId}' was asked to stop (Stop-JobWorker).");
+                    RequestStop();
+                    break;
+                }
+                ApplyJobStates(poll.Jobs);
+            }
+
+            var maxJobsReached = _options.MaxJobs is { } max && _claimed >= max;
+            if (maxJobsReached && running == 0) break;
+            var mayClaim = !maxJobsReached && running < _options.EffectiveMaxConcurrent;
+            var wait = running > 0 ? Min(_options.CancelCheckInterval, _options.PollInterval) : _options.PollInterval;
+            if (mayClaim)
+            {
+                var job = TryStore(() => _client.Claim(WorkerId, _options.Types, _options.LeaseDuration, _gpus?.Free ?? int.MaxValue));
+                if (job is not null)
+                {
+                    Start(job);
+                    continue;
+                }
+                var now = _client.Clock.UtcNow;
+                var outlook = TryStore(() => store.PeekPending(_options.Types, _gpus?.Total ?? int.MaxValue, now));
+                if (outlook is not null)
+                {
+                    if (_options.ExitWhenEmpty && running == 0 && !outlook.DueNow && outlook.NextRetryAt is null)
+                    {
+                        _observer.Verbose("No more jobs to run; the worker stops (-ExitWhenEmpty).");
+                        break;
+                    }
+                    // Another worker took the job we saw: look again at once.
+                    if (outlook.DueNow && running == 0) continue;
+                    foreach (var due in new[] { outlook.NextRetryAt, outlook.NextDelayedAt })
+                    {
+                        if (due is { } at) wait = Min(wait, at - now + TimeSpan.FromMilliseconds(10));
+                    }
+                }
+            }
+            await WaitAsync(wait, listenToDatabase: true).ConfigureAwait(false);
+            // Many commits in a row (a chatty trainer's log) wake the loop at most every 50 ms.
+            var spacing = MinWakeSpacing - (DateTime.UtcNow - lastPass);
+            if (spacing > TimeSpan.Zero && !_stop.IsCancellationRequested) await Task.Delay(spacing).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitAsync(TimeSpan wait, bool listenToDatabase)
+    {
+        if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+        var tasks = new List<Task> { _wake.WaitAsync(), Task.Delay(wait) };
+        if (listenToDatabase) tasks.Add(_databaseChanged.WaitAsync());
+        await Task.WhenAny(tasks).ConfigureAwait(false);
+    }
+
+    private void ApplyJobStates(IReadOnlyList<JobRunState> states)
+    {
+        List<JobExecution> executions;
+        lock (_gate) executions = _running.Values.ToList();
+        foreach (var execution in executions)
+        {
+            var state = states.FirstOrDefault(s => s.JobId == execution.Job.JobId);
+            if (state is null || state.Status != JobStatus.Running || state.Attempt != execution.Job.Attempt
+                || !string.Equals(state.WorkerId, WorkerId, StringComparison.Ordinal))
+            {
+                // Removed, rescued or finished elsewhere: this attempt no longer owns the job.
+                if (execution.RecordedOutcome is null && execution.Reason != StopReason.LeaseLost && !execution.Completion.IsCompleted)
+                {
+                    execution.RequestStop(StopReason.LeaseLost);
+                }
+            }
+            else if (state.CancelRequested && execution.Reason == StopReason.None)
+            {
+                _observer.Verbose($"Job {execution.Job.JobId}: cancel requested; stopping it.");
+                execution.RequestStop(StopReason.Cancelled);
+            }
+        }
+    }
+
+    private void Start(TrainingJob job)
+    {
+        int[]? gpus = null;
+        if (_gpus is not null)
+        {
+            // The claim asked for at most the free count, and only this loop takes devices.
+            gpus = _gpus.Take(job.GpuCount) ?? throw new InvalidOperationException($"Job {job.JobId} was claimed without {job.GpuCount} free GPUs.");
+        }
+        var execution = new JobExecution(_runtime!, job, gpus);
+        lock (_gate)
+        {
+            _running[job.JobId] = execution;
+            _claimed++;
+        }
+        _observer.Verbose($"Job {job.JobId} ({job.JobType}, attempt {job.Attempt}) started" + (gpus is { Length: > 0 } ? $" on GPUs {GpuList.Format(gpus)}." : "."));
+        execution.Completion = Task.Run(async () =>
+        {
+            try
+            {
+                var finished = await execution.RunAsync().ConfigureAwait(false);
+                if (execution.RecordedOutcome == JobOutcome.Succeeded) Interlocked.Increment(ref _completed);
+                if (execution.RecordedOutcome == JobOutcome.Failed) Interlocked.Increment(ref _failed);
+                if (finished is not null) _observer.JobFinished(finished);
+            }
+            catch (Exception ex)
+            {
+                _observer.Warning($"Job {job.JobId}: the worker failed while running it: {ex.Message}");
+            }
+            finally
+            {
+                lock (_gate) _running.Remove(job.JobId);
+                if (gpus is not null) _gpus!.Return(gpus);
+                _wake.Set();
+            }
+        });
+    }
+
+    private async Task StopRunningJobsAsync()
+    {
+        List<JobExecution> executions;
+        lock (_gate) executions = _running.Values.ToList();
+        if (executions.Count == 0) return;
+        _observer.Verbose($"Stopping {executions.Count} running job(s); they get {_options.GracePeriod} to exit before they are killed.");
+        TryStore(() => _client.Store.Heartbeat(Beat(WorkerState.Stopping), _client.Clock.UtcNow));
+        foreach (var execution in executions) execution.RequestStop(StopReason.Shutdown);
+        var all = Task.WhenAll(executions.Select(e => e.Completion));
+        await Task.WhenAny(all, Task.Delay(_options.GracePeriod + TimeSpan.FromSeconds(60))).ConfigureAwait(false);
+    }
+
+    // ---- heartbeat and rescue ------------------------------------------------------------------
+
+    private async Task HeartbeatLoopAsync(CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.HeartbeatInterval, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var state = _stop.IsCancellationRequested ? WorkerState.Stopping : WorkerState.Running;
+            var result = TryStore(() => _client.Store.Heartbeat(Beat(state), _client.Clock.UtcNow));
+            if (result is null) continue;
+            if (!result.Registered)
+            {
+                TryStore<object>(() =>
+                {
+                    _client.Store.RegisterWorker(new WorkerRegistration(WorkerId, _hostName, Environment.ProcessId, _options.Gpus, _options.LeaseDuration), _client.Clock.UtcNow);
+                    return this;
+                });
+            }
+            if (result.StopRequested && !_stop.IsCancellationRequested)
+            {
+                _observer.Verbose($"Worker '{WorkerId}' was asked to stop (Stop-JobWorker).");
+                RequestStop();
+            }
+            foreach (var lost in result.LostJobIds)
+            {
+                JobExecution? execution;
+                lock (_gate) _running.TryGetValue(lost, out execution);
+                if (execution is { RecordedOutcome: null } && !execution.Completion.IsCompleted) execution.RequestStop(StopReason.LeaseLost);
+            }
+        }
+    }
+
+    private WorkerHeartbeat Beat(WorkerState state)
+    {
+        List<JobAttempt> attempts;
+        lock (_gate) attempts = _running.Values.Select(e => new JobAttempt(e.Job.JobId, e.Job.Attempt)).ToList();
+        return new WorkerHeartbeat(WorkerId, state, attempts, _client.Clock.UtcNow + _options.LeaseDuration,
+            Interlocked.Read(ref _completed), Interlocked.Read(ref _failed));
+    }
+
+    private async Task RescueLoopAsync(CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.RescueInterval, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            Rescue(releaseOwnJobs: false);
+        }
+    }
+
+    private void Rescue(bool releaseOwnJobs)
+    {
+        var rescued = TryStore(() => new LeaseRescue(_client, WorkerId).RunOnce(releaseOwnJobs ? WorkerId : null));
+        if (rescued is null) return;
+        foreach (var r in rescued)
+        {
+            _observer.Verbose($"Job {r.Job.JobId} rescued from worker '{r.PreviousWorkerId}': now {r.Job.Status.ToDb()}" +
+                (r.StoppedProcesses > 0 ? $"; stopped {r.StoppedProcesses} orphaned process(es)." : "."));
+        }
+        if (rescued.Count > 0) _databaseChanged.Set();
+    }
+
+    // ---- plumbing ------------------------------------------------------------------------------
+
+    private (int Count, long[] Ids) Snapshot()
+    {
+        lock (_gate) return (_running.Count, _running.Keys.ToArray());
+    }
+
+    /// <summary>Runs a store call; a database problem becomes a (rate-limited) warning and the worker carries on.</summary>
+    private T? TryStore<T>(Func<T> action) where T : class?
+    {
+        try
+        {
+            return action();
+        }
+        catch (JobQueueException ex) when (ex.Kind is ErrorKind.DatabaseUnavailable or ErrorKind.DatabaseNotWritable or ErrorKind.CorruptData)
+        {
+            var now = DateTime.UtcNow;
+            if (ex.Message != _lastWarning || now - _lastWarningAt > TimeSpan.FromMinutes(1))
+            {
+                _lastWarning = ex.Message;
+                _lastWarningAt = now;
+                _observer.Warning($"Worker '{WorkerId}': {ex.Message} (will retry)");
+            }
+            return default;
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private sealed class NullObserver : IWorkerObserver
+    {
+        public static readonly NullObserver Instance = new();
+
+        public void JobFinished(TrainingJob job)
+        {
+        }
+
+        public void Verbose(string message)
+        {
+        }
+
+        public void Warning(string message)
+        {
+        }
+    }
+}
