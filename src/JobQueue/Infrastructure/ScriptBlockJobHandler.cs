@@ -51,8 +51,10 @@ internal sealed class ScriptBlockJobHandler : IDisposable
         {
             using var ps = PowerShell.Create();
             ps.Runspace = runspace;
-            ps.AddScript(Prelude).AddArgument(context.Job).AddArgument(_workingDirectory);
-            ps.AddStatement().AddScript(_script, useLocalScope: true).AddArgument(context.Job).AddCommand("Out-String").AddParameter("Stream");
+            ps.AddScript(Prelude).AddArgument(context.Job).AddArgument(_workingDirectory).Invoke();
+            // A separate invocation: within one multi-statement invocation a throw would only end its own statement.
+            ps.Commands.Clear();
+            ps.AddScript(_script, useLocalScope: true).AddArgument(context.Job).AddCommand("Out-String").AddParameter("Stream");
 
             var output = new PSDataCollection<PSObject>();
             output.DataAdded += (_, _) =>
