@@ -208,7 +208,8 @@ internal sealed class JobExecution
 
     private async Task WaitForEndOrStopAsync(Task ended)
     {
-        var timeout = Job.Timeout is { } t ? Task.Delay(t) : Task.Delay(Timeout.Infinite);
+        // Task.Delay takes at most ~49 days; a longer timeout is as good as none.
+        var timeout = Job.Timeout is { } t && t.TotalMilliseconds < uint.MaxValue - 1 ? Task.Delay(t) : Task.Delay(Timeout.Infinite);
         var first = await Task.WhenAny(ended, _stop.Task, timeout).ConfigureAwait(false);
         if (first == timeout && !ended.IsCompleted) RequestStop(StopReason.TimedOut);
     }
@@ -216,16 +217,19 @@ internal sealed class JobExecution
     /// <summary>Children left behind by a trainer that exited (data loaders): asked to stop, then killed.</summary>
     private async Task StopLeftoversAsync(int pid, bool ownGroup, bool graceful)
     {
-        if (!ProcessTree.HasLeftovers(pid, ownGroup, Identity)) return;
+        // After a normal exit the process group tells (a scan of every process's environment
+        // costs too much per job); after a stop, processes that left the group are hunted too.
+        var identity = graceful && ownGroup ? null : Identity;
+        if (!ProcessTree.HasLeftovers(pid, ownGroup, identity)) return;
         if (graceful)
         {
-            ProcessTree.SignalLeftovers(pid, ownGroup, Identity, kill: false);
-            for (var i = 0; i < 20 && ProcessTree.HasLeftovers(pid, ownGroup, Identity); i++)
+            ProcessTree.SignalLeftovers(pid, ownGroup, identity, kill: false);
+            for (var i = 0; i < 20 && ProcessTree.HasLeftovers(pid, ownGroup, identity); i++)
             {
                 await Task.Delay(100).ConfigureAwait(false);
             }
         }
-        ProcessTree.SignalLeftovers(pid, ownGroup, Identity, kill: true);
+        ProcessTree.SignalLeftovers(pid, ownGroup, identity, kill: true);
     }
 
     private async Task Pump(StreamReader reader, JobLogLevel level, Queue<string>? tail)

@@ -25,8 +25,11 @@ public sealed class Worker
     private readonly Dictionary<long, JobExecution> _running = new();
     private readonly object _gate = new();
     private readonly GpuPool? _gpus;
-    private readonly AsyncSignal _databaseChanged = new();
-    private readonly AsyncSignal _wake = new();
+    // Kernel events, waited on by dedicated threads: an idle worker wakes only for a database
+    // change, a finished job, a stop, or its timers (no thread-pool hops, which spin on wake-up).
+    private readonly AutoResetEvent _databaseChanged = new(false);
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly ManualResetEvent _backgroundStop = new(false);
     private readonly CancellationTokenSource _stop = new();
     private readonly string _hostName = Environment.MachineName;
     private WorkerRuntime? _runtime;
@@ -63,26 +66,40 @@ public sealed class Worker
     }
 
     /// <summary>Runs until stopped, -MaxJobs is reached or, with -ExitWhenEmpty, the queue is drained.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken = default)
+    public Task RunAsync(CancellationToken cancellationToken = default)
     {
-        using var link = cancellationToken.Register(RequestStop);
         var store = _client.Store;
         var key = ActiveKey(store.Database, WorkerId);
+        // The id is reserved before the caller gets the task.
         if (!Active.TryAdd(key, this))
         {
-            throw new JobQueueException(ErrorKind.InvalidArgument,
-                $"The worker id '{WorkerId}' is in use by another worker of this process. Choose another -WorkerId.", WorkerId, code: "WorkerIdInUse");
+            return Task.FromException(new JobQueueException(ErrorKind.InvalidArgument,
+                $"The worker id '{WorkerId}' is in use by another worker of this process. Choose another -WorkerId.", WorkerId, code: "WorkerIdInUse"));
         }
-        try
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
-            // The id is reserved before the caller gets the task; the rest runs off its thread.
-            await Task.Yield();
-            await RunRegisteredAsync().ConfigureAwait(false);
-        }
-        finally
+            try
+            {
+                using var link = cancellationToken.Register(RequestStop);
+                RunRegistered();
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+            finally
+            {
+                Active.TryRemove(key, out _);
+            }
+        })
         {
-            Active.TryRemove(key, out _);
-        }
+            IsBackground = true,
+            Name = $"JobQueue worker {WorkerId}",
+        };
+        thread.Start();
+        return done.Task;
     }
 
     /// <summary>Whether a worker of this process runs with this id on this database (for picking a free default id).</summary>
@@ -90,7 +107,7 @@ public sealed class Worker
 
     private static string ActiveKey(string database, string workerId) => database + "\n" + workerId;
 
-    private async Task RunRegisteredAsync()
+    private void RunRegistered()
     {
         var store = _client.Store;
         store.RegisterWorker(new WorkerRegistration(WorkerId, _hostName, Environment.ProcessId, _options.Gpus, _options.LeaseDuration), _client.Clock.UtcNow);
@@ -102,15 +119,14 @@ public sealed class Worker
         using var watch = store.WatchChanges(OnDatabaseChanged);
         if (watch is null) _observer.Verbose($"No change notifications from this database; looking for jobs every {_options.PollInterval}.");
 
-        using var background = new CancellationTokenSource();
-        var heartbeat = Task.Run(() => HeartbeatLoopAsync(background.Token));
-        var rescue = Task.Run(() => RescueLoopAsync(background.Token));
+        var background = new Thread(BackgroundLoop) { IsBackground = true, Name = $"JobQueue heartbeat {WorkerId}" };
+        background.Start();
         ExceptionDispatchInfo? failure = null;
         try
         {
             // Jobs still marked as ours were left by a previous process with this id: take them back first.
             Rescue(releaseOwnJobs: true);
-            await ClaimLoopAsync().ConfigureAwait(false);
+            ClaimLoop();
         }
         catch (Exception ex)
         {
@@ -119,9 +135,9 @@ public sealed class Worker
         }
         finally
         {
-            await StopRunningJobsAsync().ConfigureAwait(false);
-            background.Cancel();
-            await Task.WhenAll(heartbeat, rescue).ConfigureAwait(false);
+            StopRunningJobs();
+            _backgroundStop.Set();
+            background.Join();
             TryStore(() => store.Heartbeat(Beat(WorkerState.Stopped), _client.Clock.UtcNow));
             _observer.Verbose($"Worker '{WorkerId}' stopped: {_completed} job(s) completed, {_failed} failed.");
         }
@@ -135,19 +151,23 @@ public sealed class Worker
 
     // ---- claiming ------------------------------------------------------------------------------
 
-    private async Task ClaimLoopAsync()
+    private void ClaimLoop()
     {
         var store = _client.Store;
         var lastPass = DateTime.MinValue;
+        var lastPoll = DateTime.MinValue;
+        var queueLooksEmpty = false;
         while (!_stop.IsCancellationRequested)
         {
-            _databaseChanged.Reset();
-            _wake.Reset();
             lastPass = DateTime.UtcNow;
 
             var (running, ids) = Snapshot();
-            if (TryStore(() => store.Poll(WorkerId, ids)) is { } poll)
+            // The stop flag and the running jobs' cancel requests: read at most every 250 ms
+            // while jobs run (a drain of short jobs passes here twice per job).
+            var pollDue = running == 0 || DateTime.UtcNow - lastPoll >= TimeSpan.FromMilliseconds(250);
+            if (pollDue && TryStore(() => store.Poll(WorkerId, ids)) is { } poll)
             {
+                lastPoll = DateTime.UtcNow;
                 if (poll.StopRequested)
                 {
                     _observer.Verbose($"Worker '{WorkerId}' was asked to stop (Stop-JobWorker).");
@@ -163,14 +183,28 @@ public sealed class Worker
             var wait = running > 0 ? Min(_options.CancelCheckInterval, _options.PollInterval) : _options.PollInterval;
             if (mayClaim)
             {
-                var job = TryStore(() => _client.Claim(WorkerId, _options.Types, _options.LeaseDuration, _gpus?.Free ?? int.MaxValue));
-                if (job is not null)
-                {
-                    Start(job);
-                    continue;
-                }
+                // On a timer an idle worker first looks (a read): claiming takes the write lock,
+                // which costs more than it finds on an empty queue. Woken by a change it claims
+                // at once: the claim waits for the writer's lock, so it sees the commit that
+                // woke it even when the wake-up came before the commit was complete.
+                var gpusOwned = _gpus?.Total ?? int.MaxValue;
                 var now = _client.Clock.UtcNow;
-                var outlook = TryStore(() => store.PeekPending(_options.Types, _gpus?.Total ?? int.MaxValue, now));
+                var outlook = queueLooksEmpty ? TryStore(() => store.PeekPending(_options.Types, gpusOwned, now)) : null;
+                if (outlook is null or { DueNow: true })
+                {
+                    var job = TryStore(() => _client.Claim(WorkerId, _options.Types, _options.LeaseDuration, _gpus?.Free ?? int.MaxValue));
+                    if (job is not null)
+                    {
+                        queueLooksEmpty = false;
+                        Start(job);
+                        continue;
+                    }
+                    queueLooksEmpty = true;
+                    now = _client.Clock.UtcNow;
+                    outlook = TryStore(() => store.PeekPending(_options.Types, gpusOwned, now));
+                    // Another worker took the job we saw: look again at once.
+                    if (outlook is { DueNow: true } && running == 0) continue;
+                }
                 if (outlook is not null)
                 {
                     if (_options.ExitWhenEmpty && running == 0 && !outlook.DueNow && outlook.NextRetryAt is null)
@@ -178,28 +212,26 @@ public sealed class Worker
                         _observer.Verbose("No more jobs to run; the worker stops (-ExitWhenEmpty).");
                         break;
                     }
-                    // Another worker took the job we saw: look again at once.
-                    if (outlook.DueNow && running == 0) continue;
                     foreach (var due in new[] { outlook.NextRetryAt, outlook.NextDelayedAt })
                     {
                         if (due is { } at) wait = Min(wait, at - now + TimeSpan.FromMilliseconds(10));
                     }
                 }
             }
-            await WaitAsync(wait, listenToDatabase: true).ConfigureAwait(false);
-            // Many commits in a row (a chatty trainer's log) wake the loop at most every 50 ms.
+            // A worker with no free slot ignores other processes' commits (a busy queue makes many);
+            // it still looks for cancel requests every CancelCheckInterval.
+            var events = mayClaim ? new WaitHandle[] { _wake, _databaseChanged } : new WaitHandle[] { _wake };
+            var signalled = WaitHandle.WaitAny(events, Clamp(wait));
+            if (signalled == 1) queueLooksEmpty = false;
+            // Commits of other processes (or a chatty trainer's log) wake the loop at most every
+            // 50 ms; a finished job or a stop request is acted on at once.
             var spacing = MinWakeSpacing - (DateTime.UtcNow - lastPass);
-            if (spacing > TimeSpan.Zero && !_stop.IsCancellationRequested) await Task.Delay(spacing).ConfigureAwait(false);
+            if (signalled == 1 && spacing > TimeSpan.Zero && !_stop.IsCancellationRequested) _wake.WaitOne(spacing);
         }
     }
 
-    private async Task WaitAsync(TimeSpan wait, bool listenToDatabase)
-    {
-        if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
-        var tasks = new List<Task> { _wake.WaitAsync(), Task.Delay(wait) };
-        if (listenToDatabase) tasks.Add(_databaseChanged.WaitAsync());
-        await Task.WhenAny(tasks).ConfigureAwait(false);
-    }
+    private static TimeSpan Clamp(TimeSpan wait) =>
+        wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : wait;
 
     private void ApplyJobStates(IReadOnlyList<JobRunState> states)
     {
@@ -262,7 +294,7 @@ public sealed class Worker
         });
     }
 
-    private async Task StopRunningJobsAsync()
+    private void StopRunningJobs()
     {
         List<JobExecution> executions;
         lock (_gate) executions = _running.Values.ToList();
@@ -270,46 +302,59 @@ public sealed class Worker
         _observer.Verbose($"Stopping {executions.Count} running job(s); they get {_options.GracePeriod} to exit before they are killed.");
         TryStore(() => _client.Store.Heartbeat(Beat(WorkerState.Stopping), _client.Clock.UtcNow));
         foreach (var execution in executions) execution.RequestStop(StopReason.Shutdown);
-        var all = Task.WhenAll(executions.Select(e => e.Completion));
-        await Task.WhenAny(all, Task.Delay(_options.GracePeriod + TimeSpan.FromSeconds(60))).ConfigureAwait(false);
+        // Each execution escalates to a kill after the grace period; the margin covers recording.
+        Task.WaitAll(executions.Select(e => e.Completion).ToArray(), _options.GracePeriod + TimeSpan.FromSeconds(60));
     }
 
     // ---- heartbeat and rescue ------------------------------------------------------------------
 
-    private async Task HeartbeatLoopAsync(CancellationToken token)
+    /// <summary>Heartbeats (renewing leases) and rescue passes, each on its own interval, until the worker ends.</summary>
+    private void BackgroundLoop()
     {
-        while (!token.IsCancellationRequested)
+        var nextBeat = DateTime.UtcNow + _options.HeartbeatInterval;
+        var nextRescue = DateTime.UtcNow + _options.RescueInterval;
+        while (true)
         {
-            try
+            var now = DateTime.UtcNow;
+            var next = nextBeat < nextRescue ? nextBeat : nextRescue;
+            if (next > now && _backgroundStop.WaitOne(next - now)) return;
+            now = DateTime.UtcNow;
+            if (now >= nextBeat)
             {
-                await Task.Delay(_options.HeartbeatInterval, token).ConfigureAwait(false);
+                nextBeat = now + _options.HeartbeatInterval;
+                Heartbeat();
             }
-            catch (OperationCanceledException)
+            if (now >= nextRescue)
             {
-                return;
+                nextRescue = now + _options.RescueInterval;
+                Rescue(releaseOwnJobs: false);
             }
-            var state = _stop.IsCancellationRequested ? WorkerState.Stopping : WorkerState.Running;
-            var result = TryStore(() => _client.Store.Heartbeat(Beat(state), _client.Clock.UtcNow));
-            if (result is null) continue;
-            if (!result.Registered)
+        }
+    }
+
+    private void Heartbeat()
+    {
+        var state = _stop.IsCancellationRequested ? WorkerState.Stopping : WorkerState.Running;
+        var result = TryStore(() => _client.Store.Heartbeat(Beat(state), _client.Clock.UtcNow));
+        if (result is null) return;
+        if (!result.Registered)
+        {
+            TryStore<object>(() =>
             {
-                TryStore<object>(() =>
-                {
-                    _client.Store.RegisterWorker(new WorkerRegistration(WorkerId, _hostName, Environment.ProcessId, _options.Gpus, _options.LeaseDuration), _client.Clock.UtcNow);
-                    return this;
-                });
-            }
-            if (result.StopRequested && !_stop.IsCancellationRequested)
-            {
-                _observer.Verbose($"Worker '{WorkerId}' was asked to stop (Stop-JobWorker).");
-                RequestStop();
-            }
-            foreach (var lost in result.LostJobIds)
-            {
-                JobExecution? execution;
-                lock (_gate) _running.TryGetValue(lost, out execution);
-                if (execution is { RecordedOutcome: null } && !execution.Completion.IsCompleted) execution.RequestStop(StopReason.LeaseLost);
-            }
+                _client.Store.RegisterWorker(new WorkerRegistration(WorkerId, _hostName, Environment.ProcessId, _options.Gpus, _options.LeaseDuration), _client.Clock.UtcNow);
+                return this;
+            });
+        }
+        if (result.StopRequested && !_stop.IsCancellationRequested)
+        {
+            _observer.Verbose($"Worker '{WorkerId}' was asked to stop (Stop-JobWorker).");
+            RequestStop();
+        }
+        foreach (var lost in result.LostJobIds)
+        {
+            JobExecution? execution;
+            lock (_gate) _running.TryGetValue(lost, out execution);
+            if (execution is { RecordedOutcome: null } && !execution.Completion.IsCompleted) execution.RequestStop(StopReason.LeaseLost);
         }
     }
 
@@ -319,22 +364,6 @@ public sealed class Worker
         lock (_gate) attempts = _running.Values.Select(e => new JobAttempt(e.Job.JobId, e.Job.Attempt)).ToList();
         return new WorkerHeartbeat(WorkerId, state, attempts, _client.Clock.UtcNow + _options.LeaseDuration,
             Interlocked.Read(ref _completed), Interlocked.Read(ref _failed));
-    }
-
-    private async Task RescueLoopAsync(CancellationToken token)
-    {
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(_options.RescueInterval, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            Rescue(releaseOwnJobs: false);
-        }
     }
 
     private void Rescue(bool releaseOwnJobs)

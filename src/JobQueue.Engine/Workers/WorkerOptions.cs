@@ -69,9 +69,18 @@ public sealed class WorkerOptions
         }
         if (MaxConcurrent is < 1 or > 1024) throw Invalid("MaxConcurrent must be 1 to 1024.", MaxConcurrent, "InvalidMaxConcurrent");
         if (MaxJobs is < 1) throw Invalid("MaxJobs must be at least 1.", MaxJobs, "InvalidMaxJobs");
-        if (PollInterval <= TimeSpan.Zero) throw Invalid("PollInterval must be positive.", PollInterval, "InvalidPollInterval");
-        if (GracePeriod < TimeSpan.Zero) throw Invalid("GracePeriod must not be negative.", GracePeriod, "InvalidGracePeriod");
-        if (LeaseDuration < TimeSpan.FromSeconds(1)) throw Invalid("LeaseDuration must be at least one second.", LeaseDuration, "InvalidLeaseDuration");
+        if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromHours(1))
+        {
+            throw Invalid("PollInterval must be more than zero and at most one hour.", PollInterval, "InvalidPollInterval");
+        }
+        if (GracePeriod < TimeSpan.Zero || GracePeriod > TimeSpan.FromHours(24))
+        {
+            throw Invalid("GracePeriod must be zero to 24 hours.", GracePeriod, "InvalidGracePeriod");
+        }
+        if (LeaseDuration < TimeSpan.FromSeconds(1) || LeaseDuration > TimeSpan.FromHours(24))
+        {
+            throw Invalid("LeaseDuration must be one second to 24 hours.", LeaseDuration, "InvalidLeaseDuration");
+        }
         foreach (var (type, handler) in Handlers)
         {
             if (type != "*") JobClient.ValidateJobType(type);

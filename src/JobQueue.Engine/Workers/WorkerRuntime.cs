@@ -84,25 +84,6 @@ internal sealed class GpuPool
     }
 }
 
-/// <summary>A reusable wake-up: Set from any thread; a waiter resets it before it looks, so no wake-up is lost.</summary>
-internal sealed class AsyncSignal
-{
-    private TaskCompletionSource _source = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public void Set() => Volatile.Read(ref _source).TrySetResult();
-
-    public Task WaitAsync() => Volatile.Read(ref _source).Task;
-
-    public void Reset()
-    {
-        var current = Volatile.Read(ref _source);
-        if (current.Task.IsCompleted)
-        {
-            Interlocked.CompareExchange(ref _source, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
-        }
-    }
-}
-
 /// <summary>A copy of a job with the devices the worker gave it.</summary>
 internal static class JobCopy
 {

@@ -16,12 +16,14 @@ namespace JobQueue.Infrastructure;
 /// </summary>
 internal sealed class ScriptBlockJobHandler : IDisposable
 {
-    private const string Prelude = """
+    // One invocation per job: the handler itself is compiled once per runspace (at creation).
+    private const string Wrapper = """
         param($Job, $WorkingDirectory)
-        Set-Location -LiteralPath $WorkingDirectory
+        if ($PWD.ProviderPath -ne $WorkingDirectory) { Set-Location -LiteralPath $WorkingDirectory }
         $global:Job = $Job
         $global:PSDefaultParameterValues['Write-TrainingJobLog:Id'] = $Job.JobId
         $global:LASTEXITCODE = 0
+        & $global:__JobQueueHandler $Job | Out-String -Stream
         """;
 
     private readonly string _script;
@@ -51,10 +53,7 @@ internal sealed class ScriptBlockJobHandler : IDisposable
         {
             using var ps = PowerShell.Create();
             ps.Runspace = runspace;
-            ps.AddScript(Prelude).AddArgument(context.Job).AddArgument(_workingDirectory).Invoke();
-            // A separate invocation: within one multi-statement invocation a throw would only end its own statement.
-            ps.Commands.Clear();
-            ps.AddScript(_script, useLocalScope: true).AddArgument(context.Job).AddCommand("Out-String").AddParameter("Stream");
+            ps.AddScript(Wrapper, useLocalScope: true).AddArgument(context.Job).AddArgument(_workingDirectory);
 
             var output = new PSDataCollection<PSObject>();
             output.DataAdded += (_, _) =>
@@ -114,9 +113,10 @@ internal sealed class ScriptBlockJobHandler : IDisposable
         ps.Runspace = runspace;
         // Every JobQueue cmdlet in the handler talks to the worker's queue unless told otherwise.
         ps.AddScript("""
-            param($Database)
+            param($Database, $Handler)
             foreach ($name in (Get-Command -Module JobQueue).Name) { $global:PSDefaultParameterValues["${name}:Database"] = $Database }
-            """).AddArgument(_database);
+            $global:__JobQueueHandler = [scriptblock]::Create($Handler)
+            """).AddArgument(_database).AddArgument(_script);
         ps.Invoke();
         return runspace;
     }
