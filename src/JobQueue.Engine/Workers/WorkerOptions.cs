@@ -43,7 +43,7 @@ public sealed class WorkerOptions
     public RetryPolicy? RetryPolicy { get; init; }
 
     /// <summary>How often running jobs are checked for cancel requests when no change wakes the worker.</summary>
-    public TimeSpan CancelCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan CancelCheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     public int EffectiveMaxConcurrent => MaxConcurrent ?? Math.Max(1, Gpus?.Count ?? 1);
 
