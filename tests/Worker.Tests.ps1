@@ -302,6 +302,40 @@ while :; do wait; done
         (Get-JobWorker -Database $db -WorkerId 'w-graceful').State | Should -Be 'Stopped'
     }
 
+    It 'takes back, when restarted with the same id, the jobs its previous process still held' {
+        # A claim by 'svc' that was never finished: its process died and systemd restarts it.
+        $job = Submit-TrainingJob -Database $db -Type evaluation -MaxRetries 3
+        $held = Receive-TrainingJob -Database $db -WorkerId svc -Lease 01:00:00
+        $held.JobId | Should -Be $job.JobId
+        $done = Invoke-TestWorker @{ Database = $db; WorkerId = 'svc'; ExitWhenEmpty = $true; Handler = @{ evaluation = { 'second attempt' } } }
+        $done.Status | Should -Be 'Completed'
+        $done.RetryCount | Should -Be 1
+        $done.Attempt | Should -Be 2
+        (Get-TrainingJobLog -Database $db -Id $job.JobId -Level Warning).Message | Should -BeLike "Rescued: worker 'svc'*restarted*"
+    }
+
+    It 'cancels a running script-block job by stopping its handler' {
+        $job = Submit-TrainingJob -Database $db -Type evaluation
+        $worker = Start-JobWorker -Database $db -WorkerId 'w-sb-cancel' -GracePeriod 2 -Handler @{ evaluation = { 'started'; Start-Sleep -Seconds 300 } } -AsJob
+        try {
+            Wait-Until { (Get-TrainingJobLog -Database $db -Id $job.JobId).Message -contains 'started' } -Because 'the handler to start'
+            Stop-TrainingJob -Database $db -Id $job.JobId
+            $cancelled = Wait-TrainingJob -Database $db -Id $job.JobId -Timeout 00:01:00
+        } finally {
+            Stop-Job $worker
+            Remove-Job $worker
+        }
+        $cancelled.Status | Should -Be 'Cancelled'
+    }
+
+    It 'completes worker ids from the workers table' {
+        Invoke-TestWorker @{ Database = $db; WorkerId = 'gpu-node-7'; ExitWhenEmpty = $true } | Out-Null
+        $line = "Stop-JobWorker -Database '$db' -WorkerId gpu-"
+        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+        $completions.CompletionText | Should -Contain 'gpu-node-7'
+        ($completions | Where-Object CompletionText -EQ 'gpu-node-7').ToolTip | Should -BeLike '*stopped on*'
+    }
+
     It 'refuses bad arguments with stable error ids and registers nothing' {
         { Start-JobWorker -Database $db -Gpu 0, 0 -ExitWhenEmpty } | Should -Throw -ErrorId 'InvalidGpu*'
         { Start-JobWorker -Database $db -Handler @{ training = 42 } -ExitWhenEmpty } | Should -Throw -ErrorId 'InvalidHandler*'
