@@ -302,6 +302,36 @@ while :; do wait; done
         (Get-JobWorker -Database $db -WorkerId 'w-graceful').State | Should -Be 'Stopped'
     }
 
+    It 'stops gracefully on Ctrl+C (the pipeline is stopped): the running job returns to pending and the trainer is gone' {
+        $trainer = New-FakeTrainer $dir 'ctrlc' @'
+trap 'echo "saving checkpoint"; exit 143' TERM
+echo $$ > "$1/ctrlc.pid"
+while :; do sleep 0.1; done
+'@
+        $job = Submit-TrainingJob -Database $db -Type training -Command $trainer, $dir
+        $state = [initialsessionstate]::CreateDefault2()
+        $state.ImportPSModule((Join-Path $script:RepoRoot 'JobQueue.psd1'))
+        $runspace = [runspacefactory]::CreateRunspace($state)
+        $runspace.Open()
+        $ps = [powershell]::Create($runspace)
+        try {
+            $null = $ps.AddCommand('Start-JobWorker').AddParameter('Database', $db).AddParameter('WorkerId', 'w-ctrlc').AddParameter('GracePeriod', 5)
+            $async = $ps.BeginInvoke()
+            $trainerPid = Read-Pid "$dir/ctrlc.pid"
+            $ps.Stop()     # what Ctrl+C does: StopProcessing, then the worker drains before the pipeline ends
+            $async.IsCompleted | Should -BeTrue
+        } finally {
+            $ps.Dispose()
+            $runspace.Dispose()
+        }
+        $after = Get-TrainingJob -Database $db -Id $job.JobId
+        $after.Status | Should -Be 'Pending'
+        $after.RetryCount | Should -Be 0
+        (Get-TrainingJobLog -Database $db -Id $job.JobId).Message | Should -Contain 'saving checkpoint'
+        Test-ProcessAlive $trainerPid | Should -BeFalse
+        (Get-JobWorker -Database $db -WorkerId 'w-ctrlc').State | Should -Be 'Stopped'
+    }
+
     It 'takes back, when restarted with the same id, the jobs its previous process still held' {
         # A claim by 'svc' that was never finished: its process died and systemd restarts it.
         $job = Submit-TrainingJob -Database $db -Type evaluation -MaxRetries 3
