@@ -71,6 +71,30 @@ fi
         (Get-TrainingJobLog -Database $db -Id $job.JobId -Level Warning).Message | Should -BeLike "Rescued: worker 'doomed'*stopped heartbeating*leftover process*back to the queue (retry 1/3)*"
     }
 
+    It 'lets a worker restarted at once under the same id (systemd Restart=always) take over from its killed process' {
+        $trainer = New-FakeTrainer $dir 'restart' @'
+if [ "$JOBQUEUE_ATTEMPT" = "1" ]; then
+  echo $$ > "$1/first.pid"
+  while :; do sleep 0.1; done
+else
+  echo "attempt $JOBQUEUE_ATTEMPT" >> "$1/completions.txt"
+fi
+'@
+        $job = Submit-TrainingJob -Database $db -Type training -Command $trainer, $dir -MaxRetries 3
+        $first = Start-WorkerProcess $db "-WorkerId svc-1" (Join-Path $dir 'first.log')
+        $orphan = Read-Pid "$dir/first.pid" -TimeoutSeconds 90
+        $first.Kill()
+        $first.WaitForExit()
+
+        # Well within the 60 s lease of the dead process: no WorkerIdInUse, and its job is taken back at once.
+        $done = @(Invoke-TestWorker @{ Database = $db; WorkerId = 'svc-1'; MaxJobs = 1 } -TimeoutSeconds 60)
+        $done.Status | Should -Be 'Completed'
+        $done.RetryCount | Should -Be 1
+        Get-Content "$dir/completions.txt" | Should -Be 'attempt 2'
+        Test-ProcessAlive $orphan | Should -BeFalse
+        (Get-JobWorker -Database $db -WorkerId 'svc-1').ProcessId | Should -Be $PID
+    }
+
     It 'drains on SIGTERM (systemd stop) and exits cleanly' {
         $log = Join-Path $dir 'service.log'
         $service = Start-WorkerProcess $db "-WorkerId service -Handler @{ evaluation = { Start-Sleep 300 } } -GracePeriod 2" $log

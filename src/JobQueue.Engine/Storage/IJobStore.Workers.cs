@@ -48,12 +48,17 @@ public partial interface IJobStore
     IDisposable? WatchChanges(Action changed);
 }
 
+/// <param name="ReplacesDeadProcessId">
+/// The process of a previous worker with this id on this host that the caller found dead: its
+/// row may be taken over although its lease has not yet run out (a service restarted at once).
+/// </param>
 public sealed record WorkerRegistration(
     string WorkerId,
     string HostName,
     int ProcessId,
     IReadOnlyList<int>? Gpus,
-    TimeSpan LeaseDuration);
+    TimeSpan LeaseDuration,
+    int? ReplacesDeadProcessId = null);
 
 /// <summary>One attempt a worker holds: a job id and the attempt number of its claim.</summary>
 public sealed record JobAttempt(long JobId, int Attempt);

@@ -110,7 +110,8 @@ public sealed class Worker
     private void RunRegistered()
     {
         var store = _client.Store;
-        store.RegisterWorker(new WorkerRegistration(WorkerId, _hostName, Environment.ProcessId, _options.Gpus, _options.LeaseDuration), _client.Clock.UtcNow);
+        store.RegisterWorker(new WorkerRegistration(WorkerId, _hostName, Environment.ProcessId, _options.Gpus, _options.LeaseDuration,
+            DeadPredecessor(store)), _client.Clock.UtcNow);
         _observer.Verbose($"Worker '{WorkerId}' started on '{_hostName}' (process {Environment.ProcessId}) for {store.Database}; " +
             $"up to {_options.EffectiveMaxConcurrent} job(s) at once" + (_options.Gpus is { } g ? $" on GPUs {GpuList.Format(g)}" : "") + ".");
 
@@ -142,6 +143,25 @@ public sealed class Worker
             _observer.Verbose($"Worker '{WorkerId}' stopped: {_completed} job(s) completed, {_failed} failed.");
         }
         failure?.Throw();
+    }
+
+    /// <summary>
+    /// A previous worker with this id on this host whose process is gone (killed, crashed): a
+    /// service restarted at once may take over its row before its lease runs out.
+    /// </summary>
+    private int? DeadPredecessor(IJobStore store)
+    {
+        var previous = store.ListWorkers(_client.Clock.UtcNow).FirstOrDefault(w => w.WorkerId == WorkerId);
+        if (previous is null || previous.ProcessId == Environment.ProcessId
+            || !string.Equals(previous.HostName, _hostName, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        // Gone, or the pid now belongs to a process that started after the worker did.
+        var started = ProcessTree.StartTime(previous.ProcessId);
+        var gone = !ProcessTree.IsAlive(previous.ProcessId)
+            || (started is { } s && s.UtcDateTime > previous.StartedAt.ToUniversalTime() + TimeSpan.FromSeconds(1));
+        return gone ? previous.ProcessId : null;
     }
 
     private void OnDatabaseChanged()
@@ -192,8 +212,8 @@ public sealed class Worker
                 var outlook = queueLooksEmpty ? TryStore(() => store.PeekPending(_options.Types, gpusOwned, now)) : null;
                 if (outlook is null or { DueNow: true })
                 {
-                    var job = TryStore(() => _client.Claim(WorkerId, _options.Types, _options.LeaseDuration, _gpus?.Free ?? int.MaxValue));
-                    if (job is not null)
+                    var claimed = TryStore(() => new ClaimResult(_client.Claim(WorkerId, _options.Types, _options.LeaseDuration, _gpus?.Free ?? int.MaxValue)));
+                    if (claimed?.Job is { } job)
                     {
                         queueLooksEmpty = false;
                         Start(job);
@@ -202,8 +222,9 @@ public sealed class Worker
                     queueLooksEmpty = true;
                     now = _client.Clock.UtcNow;
                     outlook = TryStore(() => store.PeekPending(_options.Types, gpusOwned, now));
-                    // Another worker took the job we saw: look again at once.
-                    if (outlook is { DueNow: true } && running == 0) continue;
+                    // Another worker took the job we saw: look again at once (not after a failed
+                    // claim, such as a read-only database, which would fail again at once).
+                    if (claimed is not null && outlook is { DueNow: true } && running == 0) continue;
                 }
                 if (outlook is not null)
                 {
@@ -406,6 +427,9 @@ public sealed class Worker
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>A claim that went through, with or without a job (null from TryStore means it failed).</summary>
+    private sealed record ClaimResult(TrainingJob? Job);
 
     private sealed class NullObserver : IWorkerObserver
     {

@@ -17,8 +17,9 @@ public sealed partial class SqliteJobStore
     {
         using var tx = BeginWrite();
         var existing = ReadWorkers("WHERE w.worker_id = $id", now, tx, ("$id", registration.WorkerId)).FirstOrDefault();
-        if (existing is { State: WorkerState.Running or WorkerState.Stopping }
-            && (!string.Equals(existing.HostName, registration.HostName, StringComparison.OrdinalIgnoreCase) || existing.ProcessId != registration.ProcessId))
+        var sameHost = existing is not null && string.Equals(existing.HostName, registration.HostName, StringComparison.OrdinalIgnoreCase);
+        var replaceable = sameHost && (existing!.ProcessId == registration.ProcessId || existing.ProcessId == registration.ReplacesDeadProcessId);
+        if (existing is { State: WorkerState.Running or WorkerState.Stopping } && !replaceable)
         {
             throw new JobQueueException(ErrorKind.InvalidArgument,
                 $"The worker id '{registration.WorkerId}' is in use by process {existing.ProcessId} on '{existing.HostName}' (last heartbeat {existing.LastHeartbeat:yyyy-MM-dd HH:mm:ss}). Choose another -WorkerId, or stop that worker first.",
