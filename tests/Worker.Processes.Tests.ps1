@@ -204,3 +204,34 @@ while :; do sleep 0.1; done
         Write-Host ("    drained {0} jobs with 10 worker processes ({1} of them got jobs) on {2} cores: {3:N0} jobs/s from first claim to last completion ({4:N1} s); {5:N1} s wall including pwsh start" -f $count, $busy, [Environment]::ProcessorCount, ($count / $span), $span, $wall)
     }
 }
+
+Describe 'Orphans of attempts rescued from another host (SQLite file edited by hand)' {
+    It 'stops, on the host where they run, the processes of an attempt that another host rescued' {
+        $db = New-TestDatabase
+        $dir = Join-Path $TestDrive 'cross-host'
+        New-Item -ItemType Directory $dir | Out-Null
+        $trainer = New-FakeTrainer $dir 'cross' @'
+if [ "$JOBQUEUE_ATTEMPT" = "1" ]; then
+  echo $$ > "$1/cross.pid"
+  while :; do sleep 0.1; done
+else
+  echo "attempt $JOBQUEUE_ATTEMPT" >> "$1/completions.txt"
+fi
+'@
+        $job = Submit-TrainingJob -Database $db -Type training -Command $trainer, $dir -MaxRetries 3
+        $first = Start-WorkerProcess $db "-WorkerId far-away -LeaseDuration 2" (Join-Path $dir 'far.log')
+        $orphan = Read-Pid "$dir/cross.pid" -TimeoutSeconds 90
+        $first.Kill()
+        $first.WaitForExit()
+        # As if the attempt had run on another host: a rescue here must not look for its processes...
+        & sqlite3 $db "UPDATE jobs SET host_name = 'another-host' WHERE job_id = $($job.JobId)"
+        Wait-Until { (Get-JobWorker -Database $db -WorkerId far-away).State -eq 'Lost' } -TimeoutSeconds 30 -Because 'the lease to expire'
+
+        $done = @(Invoke-TestWorker @{ Database = $db; WorkerId = 'local'; LeaseDuration = 2; MaxJobs = 1 } -TimeoutSeconds 90)
+
+        # ...but the sweep of this host finds the process of an attempt that no longer holds its job.
+        $done.Status | Should -Be 'Completed'
+        Get-Content "$dir/completions.txt" | Should -Be 'attempt 2'
+        Test-ProcessAlive $orphan | Should -BeFalse
+    }
+}

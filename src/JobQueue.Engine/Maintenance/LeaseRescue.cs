@@ -93,6 +93,39 @@ public sealed class LeaseRescue
         return rescued;
     }
 
+    /// <summary>
+    /// Linux: stops processes on this host that an attempt of a job of this queue started but
+    /// that attempt no longer holds its job (it was rescued from another host, finished, or
+    /// cancelled while its worker was dead). Found by their JOBQUEUE_* variables, so nothing
+    /// else is ever touched. Returns (job, attempt, processes stopped) for each.
+    /// </summary>
+    public IReadOnlyList<(long JobId, int Attempt, int Processes)> StopLocalOrphans()
+    {
+        var stopped = new List<(long, int, int)>();
+        if (!OperatingSystem.IsLinux()) return stopped;
+        var database = _client.Store.Database;
+        var byAttempt = ProcessTree.FindByDatabase(database);
+        if (byAttempt.Count == 0) return stopped;
+        // The stop flag of no worker is read along; only the jobs' states matter here.
+        var states = _client.Store.Poll(string.Empty, byAttempt.Keys.Select(k => k.JobId).Distinct().ToList()).Jobs;
+        foreach (var ((jobId, attempt), pids) in byAttempt)
+        {
+            var state = states.FirstOrDefault(s => s.JobId == jobId);
+            if (state is { Status: JobStatus.Running } && state.Attempt == attempt) continue;
+            stopped.Add((jobId, attempt, StopProcesses(pids)));
+        }
+        return stopped;
+    }
+
+    private int StopProcesses(IReadOnlyCollection<int> pids)
+    {
+        foreach (var pid in pids) Signal(pid, kill: false);
+        var deadline = DateTime.UtcNow + OrphanGracePeriod;
+        while (DateTime.UtcNow < deadline && pids.Any(ProcessTree.IsAlive)) Thread.Sleep(100);
+        foreach (var pid in pids.Where(ProcessTree.IsAlive)) Signal(pid, kill: true);
+        return pids.Count;
+    }
+
     /// <summary>Stops what is left of the dead attempt on this host; returns how many processes were stopped.</summary>
     private int StopOrphans(string database, ExpiredLease lease)
     {

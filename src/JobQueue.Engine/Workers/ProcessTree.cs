@@ -166,6 +166,25 @@ internal static class ProcessTree
         return found;
     }
 
+    /// <summary>Linux: the live processes started by workers of this queue, by (job, attempt).</summary>
+    public static Dictionary<(long JobId, int Attempt), List<int>> FindByDatabase(string database)
+    {
+        var found = new Dictionary<(long, int), List<int>>();
+        if (!OperatingSystem.IsLinux()) return found;
+        var self = Environment.ProcessId;
+        foreach (var pid in AllPids())
+        {
+            if (pid == self || ReadEnvironment(pid) is not { } environment) continue;
+            if (!environment.TryGetValue(WorkerEnvironment.Database, out var db) || db != database) continue;
+            if (!environment.TryGetValue(WorkerEnvironment.JobId, out var id) || !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var jobId)) continue;
+            if (!environment.TryGetValue(WorkerEnvironment.Attempt, out var a) || !int.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out var attempt)) continue;
+            if (!IsAlive(pid)) continue;
+            if (!found.TryGetValue((jobId, attempt), out var list)) found[(jobId, attempt)] = list = new List<int>();
+            list.Add(pid);
+        }
+        return found;
+    }
+
     /// <summary>Linux: a process's start environment (null when it is gone or not ours to read).</summary>
     public static Dictionary<string, string>? ReadEnvironment(int pid)
     {

@@ -397,6 +397,12 @@ public sealed class Worker
                 (r.StoppedProcesses > 0 ? $"; stopped {r.StoppedProcesses} orphaned process(es)." : "."));
         }
         if (rescued.Count > 0) _databaseChanged.Set();
+        // Processes of attempts rescued elsewhere (from another host) while this host's worker was dead.
+        var orphans = TryStore(() => new LeaseRescue(_client, WorkerId).StopLocalOrphans());
+        foreach (var (jobId, attempt, processes) in orphans ?? Array.Empty<(long, int, int)>())
+        {
+            _observer.Warning($"Stopped {processes} leftover process(es) of job {jobId}, attempt {attempt}, which no longer holds the job.");
+        }
     }
 
     // ---- plumbing ------------------------------------------------------------------------------
