@@ -10,8 +10,10 @@ BeforeAll {
 
     function Start-WorkerProcess {
         # A worker in its own pwsh; its console output goes to a file for the failure message.
-        param([string] $Database, [string] $Arguments, [string] $Log)
-        Start-Pwsh -Script "Start-JobWorker -Database '$Database' $Arguments -Verbose" -OutputPath $Log
+        # -Quiet: no verbose messages and no formatted jobs (a drain of short jobs would spend its time formatting).
+        param([string] $Database, [string] $Arguments, [string] $Log, [switch] $Quiet)
+        $script = if ($Quiet) { "Start-JobWorker -Database '$Database' $Arguments | Out-Null" } else { "Start-JobWorker -Database '$Database' $Arguments -Verbose" }
+        Start-Pwsh -Script $script -OutputPath $Log
     }
 
     function Wait-WorkerRunning {
@@ -182,7 +184,7 @@ while :; do sleep 0.1; done
         $handler = "@{ evaluation = { param(`$Job) [IO.File]::AppendAllText('$dir/ran-' + `$Job.WorkerId + '.txt', `"`$(`$Job.JobId)``n`") } }"
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $workers = foreach ($w in 1..10) {
-            Start-WorkerProcess $db "-WorkerId drain-$w -ExitWhenEmpty -Handler $handler" (Join-Path $dir "drain-$w.log")
+            Start-WorkerProcess $db "-WorkerId drain-$w -ExitWhenEmpty -Handler $handler" (Join-Path $dir "drain-$w.log") -Quiet
         }
         foreach ($w in $workers) {
             if (-not $w.WaitForExit(240000)) { $w.Kill(); throw 'A drain worker did not finish within 240 s.' }
