@@ -33,6 +33,9 @@
         'Remove-JobSchedule'
         'Invoke-JobScheduler'
         'Start-JobScheduler'
+        'Start-JobWorker'
+        'Get-JobWorker'
+        'Stop-JobWorker'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -158,7 +158,8 @@ foreach (var durability in durabilities)
 if (Run("W6"))
 {
     var n = quick ? 100_000 : 1_000_000;
-    var path = FreshFile("w6");
+    var keepPath = args.SkipWhile(a => a != "--w6-path").Skip(1).FirstOrDefault();
+    var path = keepPath ?? FreshFile("w6");
     using (var store = OpenEngine(path, Durability.Normal))
     {
         var client = new JobClient(store);
@@ -182,14 +183,9 @@ if (Run("W6"))
     }
     Emit(new Row("W6", "engine", 1, "file-size", new FileInfo(path).Length / 1024.0 / 1024.0, "MiB", "synchronous=NORMAL"));
     Emit(new Row("W6", "engine", 1, "jobs", n, "jobs", "synchronous=NORMAL"));
-    if (args.Contains("--keep-w6"))
-    {
-        Console.Error.WriteLine($"W6 database kept at {path}");
-    }
-    else
-    {
-        Cleanup(path);
-    }
+    // With --w6-path the queue stays for the cmdlet-level W6 workloads (the scheduler pass).
+    if (keepPath is null) Cleanup(path);
+    else JobStores.Close(path);
 }
 
 return 0;

@@ -34,18 +34,23 @@ public sealed class MaintenanceStep : IMaintenanceStep
 public static class MaintenanceSteps
 {
     /// <summary>
-    /// LEASE RESCUE HOOK. The steps every scheduler pass runs before it fires schedules. The
-    /// worker's lease rescue (jobs whose lease expired go back to pending, or fail when out of
-    /// retries) belongs here, so that a cron-driven Invoke-JobScheduler or a Start-JobScheduler
-    /// service also recovers the jobs of dead workers. To wire it in, yield it here, e.g.
-    /// <code>yield return new MaintenanceStep("LeaseRescue", now => LeaseRescue.Run(store, now));</code>
-    /// (the name and result shape of the worker's service decide the lambda's body).
+    /// The steps every scheduler pass runs before it fires schedules: lease rescue, so that a
+    /// cron-driven Invoke-JobScheduler or a Start-JobScheduler service also gives back the jobs of
+    /// dead workers (pending with a retry spent, failed when out of retries) even when no worker
+    /// is alive to do it.
     /// </summary>
-    public static IEnumerable<IMaintenanceStep> ForSchedulerPass(IJobStore store, IClock clock)
+    public static IEnumerable<IMaintenanceStep> ForSchedulerPass(IJobStore store)
     {
-        _ = store;
-        _ = clock;
-        yield break;
+        yield return new MaintenanceStep("LeaseRescue", _ =>
+        {
+            // The real clock, never a pass's -Now: a replay of a simulated day must not take live leases.
+            var rescued = new JobClient(store, SystemClock.Instance).RescueExpiredLeases("scheduler-" + JobClient.DefaultWorkerId());
+            var summary = rescued.Count == 0
+                ? "no expired leases"
+                : $"rescued {rescued.Count} job(s) of dead workers: " + string.Join(", ",
+                    rescued.Select(r => $"{r.Job.JobId} ({r.Job.Status.ToString().ToLowerInvariant()}, was '{r.PreviousWorkerId}')"));
+            return new MaintenanceResult("LeaseRescue", rescued.Count, summary);
+        });
     }
 }
 
@@ -76,7 +81,7 @@ public sealed class SchedulerPass
     {
         _clock = clock ?? SystemClock.Instance;
         Firing = new ScheduleFiring(store, _clock);
-        Maintenance = (maintenance ?? MaintenanceSteps.ForSchedulerPass(store, _clock)).ToList();
+        Maintenance = (maintenance ?? MaintenanceSteps.ForSchedulerPass(store)).ToList();
     }
 
     public ScheduleFiring Firing { get; }

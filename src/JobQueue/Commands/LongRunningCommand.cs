@@ -8,7 +8,7 @@ public abstract class LongRunningCommand : JobQueuePipelineCommand, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
 
-    protected CancellationToken Stopping => _stopping.Token;
+    protected CancellationToken StopToken => _stopping.Token;
 
     /// <summary>Sleeps up to <paramref name="interval"/>; returns false when the command is being stopped.</summary>
     protected bool Pause(TimeSpan interval) => !_stopping.Token.WaitHandle.WaitOne(interval > LongestPause ? LongestPause : interval);

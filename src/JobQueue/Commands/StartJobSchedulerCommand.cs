@@ -33,7 +33,7 @@ public sealed class StartJobSchedulerCommand : LongRunningCommand
         var client = Client;
         if (!ShouldProcess(client.Store.Database, "Run the job scheduler")) return;
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
         if (Duration is { } duration) stop.CancelAfter(duration);
         var terminated = false;
         // A service manager stops us with SIGTERM; finish the pass in hand and return normally,
@@ -62,7 +62,7 @@ public sealed class StartJobSchedulerCommand : LongRunningCommand
         }
         finally
         {
-            if (!Stopping.IsCancellationRequested)
+            if (!StopToken.IsCancellationRequested)
             {
                 WriteVerbose($"Scheduler stopped{(terminated ? " by SIGTERM" : "")} after {passes} pass(es); {created} job(s) created.");
             }

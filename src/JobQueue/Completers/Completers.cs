@@ -92,7 +92,7 @@ public sealed class JobIdCompleter : IArgumentCompleter
     }
 }
 
-/// <summary>Worker ids seen in the database.</summary>
+/// <summary>Worker ids from the workers table (with host and state as the tooltip), then those seen on recent jobs.</summary>
 public sealed class WorkerIdCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
@@ -103,14 +103,29 @@ public sealed class WorkerIdCompleter : IArgumentCompleter
         var prefix = CompletionSupport.Unquote(wordToComplete);
         try
         {
-            return store.List(new JobQuery { First = 500 })
+            var results = new List<CompletionResult>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var workers = store.ListWorkers(DateTimeOffset.UtcNow)
+                .OrderBy(w => w.State == WorkerState.Running || w.State == WorkerState.Stopping ? 0 : 1)
+                .ThenBy(w => w.WorkerId, StringComparer.OrdinalIgnoreCase);
+            foreach (var w in workers)
+            {
+                if (!w.WorkerId.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || !seen.Add(w.WorkerId)) continue;
+                var running = w.CurrentJobIds.Length > 0 ? $", running {string.Join(",", w.CurrentJobIds)}" : "";
+                results.Add(new CompletionResult(CompletionSupport.Quote(w.WorkerId), w.WorkerId, CompletionResultType.ParameterValue,
+                    $"{w.WorkerId}: {w.State.ToString().ToLowerInvariant()} on {w.HostName} (pid {w.ProcessId}{running})"));
+            }
+            var fromJobs = store.List(new JobQuery { First = 500 })
                 .Select(j => j.WorkerId)
                 .OfType<string>()
+                .Where(w => !w.StartsWith("rescue:", StringComparison.Ordinal) && w.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .Distinct(StringComparer.Ordinal)
-                .Where(w => w.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-                .OrderBy(w => w, StringComparer.OrdinalIgnoreCase)
-                .Select(w => new CompletionResult(CompletionSupport.Quote(w), w, CompletionResultType.ParameterValue, w))
-                .ToList();
+                .OrderBy(w => w, StringComparer.OrdinalIgnoreCase);
+            foreach (var w in fromJobs)
+            {
+                if (seen.Add(w)) results.Add(new CompletionResult(CompletionSupport.Quote(w), w, CompletionResultType.ParameterValue, w));
+            }
+            return results;
         }
         catch (JobQueueException)
         {

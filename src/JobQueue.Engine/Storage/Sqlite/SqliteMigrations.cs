@@ -122,6 +122,15 @@ internal static class SqliteMigrations
             value TEXT NOT NULL
         );
         """,
+
+        // 2: workers. The start time of an attempt's trainer process, so a rescue can tell the
+        // orphan of a dead attempt from an unrelated process that reuses its pid; indexes for
+        // a worker's running jobs and for the next due retry.
+        """
+        ALTER TABLE jobs ADD COLUMN process_started_at TEXT;
+        CREATE INDEX ix_jobs_running_worker ON jobs (worker_id) WHERE status = 'running';
+        CREATE INDEX ix_jobs_pending_due ON jobs (not_before) WHERE status = 'pending';
+        """,
     };
 
     public static int LatestVersion => Steps.Length;
