@@ -25,25 +25,54 @@ internal sealed class PostgresChangeListener : IDisposable
         _connectionString = settings.ConnectionString;
         _channel = channel;
         _changed = changed;
-        _loop = Task.Run(Listen);
+        // The first LISTEN is in place before this returns: a change the caller makes or waits
+        // for right after (its first pass) is never missed while a background connection starts.
+        NpgsqlConnection? first = null;
+        try
+        {
+            first = Open(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            // The loop tries again, and reports a change once it is listening.
+        }
+        _loop = Task.Run(() => Listen(first));
     }
 
-    private async Task Listen()
+    private async Task<NpgsqlConnection> Open(CancellationToken cancel)
+    {
+        var conn = new NpgsqlConnection(_connectionString);
+        try
+        {
+            conn.Notification += (_, _) => Notify();
+            await conn.OpenAsync(cancel).ConfigureAwait(false);
+            await using (var cmd = new NpgsqlCommand($"LISTEN {_channel}", conn))
+            {
+                await cmd.ExecuteNonQueryAsync(cancel).ConfigureAwait(false);
+            }
+            return conn;
+        }
+        catch
+        {
+            await conn.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static bool IsConnectionFailure(Exception ex) => ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException;
+
+    private async Task Listen(NpgsqlConnection? first)
     {
         var pause = TimeSpan.FromSeconds(1);
-        var missed = false;
+        var missed = first is null;
         while (!_stop.IsCancellationRequested)
         {
             try
             {
-                await using var conn = new NpgsqlConnection(_connectionString);
-                conn.Notification += (_, _) => Notify();
-                await conn.OpenAsync(_stop.Token).ConfigureAwait(false);
-                await using (var cmd = new NpgsqlCommand($"LISTEN {_channel}", conn))
-                {
-                    await cmd.ExecuteNonQueryAsync(_stop.Token).ConfigureAwait(false);
-                }
+                await using var conn = first ?? await Open(_stop.Token).ConfigureAwait(false);
+                first = null;
                 if (missed) Notify();
+                missed = false;
                 pause = TimeSpan.FromSeconds(1);
                 while (true) await conn.WaitAsync(_stop.Token).ConfigureAwait(false);
             }
@@ -51,9 +80,10 @@ internal sealed class PostgresChangeListener : IDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (IsConnectionFailure(ex))
             {
                 // The server is away: the caller's own bounded sleep covers the gap.
+                first = null;
                 missed = true;
                 try
                 {
@@ -66,6 +96,8 @@ internal sealed class PostgresChangeListener : IDisposable
                 pause = pause * 2 > MaxPause ? MaxPause : pause * 2;
             }
         }
+        // Stopped before the first connection was used.
+        if (first is not null) await first.DisposeAsync().ConfigureAwait(false);
     }
 
     private void Notify()

@@ -315,6 +315,19 @@ public sealed partial class PostgresJobStore
         return StatisticsBuilder.Build(perType, Database);
     }
 
+    /// <summary>How often the maintenance path folds job_counts (reading the statistics always does).</summary>
+    private static readonly TimeSpan FoldInterval = TimeSpan.FromMinutes(1);
+
+    private long _nextFoldTicks;
+
+    /// <summary>True at most once per <see cref="FoldInterval"/> for this store, and for one caller.</summary>
+    private bool FoldDue(DateTimeOffset now)
+    {
+        var next = Interlocked.Read(ref _nextFoldTicks);
+        if (now.UtcTicks < next) return false;
+        return Interlocked.CompareExchange(ref _nextFoldTicks, now.UtcTicks + FoldInterval.Ticks, next) == next;
+    }
+
     /// <summary>Serializes the folding of job_counts between sessions: "JobQ_cnt" in ASCII.</summary>
     private const long CountsLockKey = 0x4A6F62515F636E74;
 

@@ -155,6 +155,9 @@ public sealed partial class PostgresJobStore
 
     public IReadOnlyList<ExpiredLease> FindExpiredLeases(DateTimeOffset now, int limit, string? releaseWorkerId = null) => Run(conn =>
     {
+        // The rescue pass is the queue's maintenance, run by every worker and scheduler: it also
+        // folds the job counters, so they stay small even when nobody reads the statistics.
+        if (FoldDue(now)) ReadCounts(conn, null);
         var leases = new List<ExpiredLease>();
         // Rows another session holds locked right now (a rescuer holding them, an owner finishing
         // them) are skipped: they are being dealt with, and a rescuer on another host never waits.

@@ -169,7 +169,8 @@ internal static class PostgresMigrations
         // transaction, so a batch of 10,000 jobs sends one notification.
         """
         ALTER TABLE jobs ADD COLUMN process_started_at timestamptz;
-        CREATE INDEX ix_jobs_running_worker ON jobs (worker_id) WHERE status = 'running';
+        -- A hash index: a worker id may be any text (even a megabyte), more than a btree entry holds.
+        CREATE INDEX ix_jobs_running_worker ON jobs USING hash (worker_id) WHERE status = 'running';
         CREATE INDEX ix_jobs_pending_due ON jobs (not_before) WHERE status = 'pending';
 
         CREATE OR REPLACE FUNCTION jobqueue_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
