@@ -211,7 +211,8 @@ echo "$start $(date +%s%N) $CUDA_VISIBLE_DEVICES" > "$1/gpu-$JOBQUEUE_JOB_ID.txt
         $jobs = 1..12 | ForEach-Object { Submit-TrainingJob -Database $db -Type training -Command $trainer, $dir -GpuCount (1 + $_ % 2) }
         $worker = Start-JobWorker -Database $db -WorkerId 'w-gpu' -Gpu 0, 1, 2, 3 -MaxConcurrent 4 -ExitWhenEmpty -AsJob
         try {
-            Wait-Until { (Get-JobWorker -Database $db -WorkerId 'w-gpu').CurrentJobIds.Count -gt 0 } -Because 'the worker to run jobs'
+            # Until the worker (a thread job) has registered, Get-JobWorker says there is no such worker.
+            Wait-Until { (Get-JobWorker -Database $db -WorkerId 'w-gpu' -ErrorAction Ignore).CurrentJobIds.Count -gt 0 } -Because 'the worker to run jobs'
             $seen = Get-JobWorker -Database $db -WorkerId 'w-gpu'
             $seen.State | Should -Be 'Running'
             $seen.Gpus | Should -Be 0, 1, 2, 3
@@ -381,7 +382,7 @@ while :; do sleep 0.1; done
     It 'refuses a worker id that a running worker holds' {
         $worker = Start-JobWorker -Database $db -WorkerId 'w-taken' -AsJob
         try {
-            Wait-Until { (Get-JobWorker -Database $db -WorkerId 'w-taken').State -eq 'Running' } -Because 'the first worker to register'
+            Wait-Until { (Get-JobWorker -Database $db -WorkerId 'w-taken' -ErrorAction Ignore).State -eq 'Running' } -Because 'the first worker to register'
             { Start-JobWorker -Database $db -WorkerId 'w-taken' -ExitWhenEmpty } | Should -Throw -ErrorId 'WorkerIdInUse*'
         } finally {
             Stop-Job $worker

@@ -9,7 +9,14 @@ public sealed partial class PostgresJobStore
 {
     public IQueueSnapshot OpenSnapshot() => Guard(() => (IQueueSnapshot)new PostgresSnapshot(this));
 
-    public IReadOnlyDictionary<string, long> ImportSnapshot(IQueueSnapshot snapshot, bool replace) => InTransaction((conn, tx) =>
+    public IReadOnlyDictionary<string, long> ImportSnapshot(IQueueSnapshot snapshot, bool replace)
+    {
+        var counts = Import(snapshot, replace);
+        WakeWorkers();
+        return counts;
+    }
+
+    private IReadOnlyDictionary<string, long> Import(IQueueSnapshot snapshot, bool replace) => InTransaction((conn, tx) =>
     {
         // Nobody adds jobs between the emptiness check and the copy (readers go on).
         Sql(conn, "LOCK TABLE schedules, jobs, job_logs IN SHARE ROW EXCLUSIVE MODE", tx).ExecuteNonQuery();

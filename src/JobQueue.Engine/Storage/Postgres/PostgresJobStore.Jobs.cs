@@ -36,7 +36,14 @@ public sealed partial class PostgresJobStore
 
     private const string ClaimByTypeSql = ClaimSqlHead + " AND job_type = ANY(@types)" + ClaimSqlTail;
 
-    public long Insert(NewJob job, DateTimeOffset now) => Run(conn =>
+    public long Insert(NewJob job, DateTimeOffset now)
+    {
+        var id = InsertOne(job, now);
+        WakeWorkers();
+        return id;
+    }
+
+    private long InsertOne(NewJob job, DateTimeOffset now) => Run(conn =>
     {
         using var cmd = Sql(conn, InsertJobSql)
             .Arg("type", job.JobType)
@@ -57,7 +64,7 @@ public sealed partial class PostgresJobStore
     public IReadOnlyList<long> InsertBatch(IReadOnlyList<NewJob> jobs, DateTimeOffset now)
     {
         if (jobs.Count == 0) return Array.Empty<long>();
-        return Run(conn =>
+        var inserted = Run(conn =>
         {
             using var cmd = Sql(conn, InsertJobBatchSql)
                 .Arg("now", Utc(now))
@@ -81,6 +88,8 @@ public sealed partial class PostgresJobStore
             ids.Sort();
             return (IReadOnlyList<long>)ids;
         });
+        WakeWorkers();
+        return inserted;
     }
 
     public TrainingJob? Get(long jobId) => Run(conn => GetJob(conn, null, jobId, lockRow: false));
@@ -176,7 +185,9 @@ public sealed partial class PostgresJobStore
             });
             if (done is not null) return done;
         }
-        return FinishChecked(request, now);
+        var finished = FinishChecked(request, now);
+        if (finished.Status == JobStatus.Pending) WakeWorkers();
+        return finished;
     }
 
     private TrainingJob FinishChecked(FinishRequest request, DateTimeOffset now) => InTransaction((conn, tx) =>
@@ -258,7 +269,14 @@ public sealed partial class PostgresJobStore
         }
     });
 
-    public TrainingJob Restart(long jobId, DateTimeOffset now) => InTransaction((conn, tx) =>
+    public TrainingJob Restart(long jobId, DateTimeOffset now)
+    {
+        var restarted = RestartOne(jobId, now);
+        WakeWorkers();
+        return restarted;
+    }
+
+    private TrainingJob RestartOne(long jobId, DateTimeOffset now) => InTransaction((conn, tx) =>
     {
         var job = GetJob(conn, tx, jobId, lockRow: true) ?? throw JobNotFound(jobId);
         if (job.Status is not (JobStatus.Failed or JobStatus.Cancelled))

@@ -151,7 +151,14 @@ public sealed partial class PostgresJobStore
         return (IReadOnlyDictionary<long, ScheduleActivity>)result;
     });
 
-    public IReadOnlyList<long?>? FireSchedule(ScheduleFire fire, DateTimeOffset now) => Run(conn =>
+    public IReadOnlyList<long?>? FireSchedule(ScheduleFire fire, DateTimeOffset now)
+    {
+        var ids = FireOnce(fire, now);
+        if (ids?.Any(id => id is not null) == true) WakeWorkers();
+        return ids;
+    }
+
+    private IReadOnlyList<long?>? FireOnce(ScheduleFire fire, DateTimeOffset now) => Run(conn =>
     {
         var scheduledFor = fire.Jobs
             .Select(j => Utc(j.ScheduledFor ?? throw new ArgumentException("A scheduled job needs its occurrence.", nameof(fire))))

@@ -119,11 +119,17 @@ public sealed partial class PostgresJobStore
 
     public IReadOnlyList<JobWorker> ListWorkers(DateTimeOffset now) => Run(conn => (IReadOnlyList<JobWorker>)ReadWorkers(conn, null, "", now));
 
-    public JobWorker? RequestWorkerStop(string workerId, DateTimeOffset now) => Run(conn =>
+    public JobWorker? RequestWorkerStop(string workerId, DateTimeOffset now)
     {
-        if (Sql(conn, "UPDATE workers SET stop_requested = true WHERE worker_id = @id").Arg("id", workerId).ExecuteNonQuery() == 0) return null;
-        return ReadWorkers(conn, null, "WHERE w.worker_id = @id", now, ("id", workerId)).FirstOrDefault();
-    });
+        var worker = Run(conn =>
+        {
+            if (Sql(conn, "UPDATE workers SET stop_requested = true WHERE worker_id = @id").Arg("id", workerId).ExecuteNonQuery() == 0) return null;
+            return ReadWorkers(conn, null, "WHERE w.worker_id = @id", now, ("id", workerId)).FirstOrDefault();
+        });
+        // An idle worker sees the request at once.
+        if (worker is not null) WakeWorkers();
+        return worker;
+    }
 
     public bool RecordJobProcess(JobProcessRecord record) => Run(conn =>
         Sql(conn,
@@ -193,7 +199,14 @@ public sealed partial class PostgresJobStore
             .Arg("release", releaseWorkerId, NpgsqlDbType.Text)
             .ExecuteNonQuery() == 1);
 
-    public TrainingJob? CompleteRescue(RescueCompletion completion, DateTimeOffset now) => Run(conn =>
+    public TrainingJob? CompleteRescue(RescueCompletion completion, DateTimeOffset now)
+    {
+        var job = CompleteRescueOnce(completion, now);
+        if (job?.Status == JobStatus.Pending) WakeWorkers();
+        return job;
+    }
+
+    private TrainingJob? CompleteRescueOnce(RescueCompletion completion, DateTimeOffset now) => Run(conn =>
     {
         // SET expressions all see the row as it was, so each CASE takes the same branch.
         const string retrying = "(NOT cancel_requested AND retry_count < max_retries)";
@@ -223,9 +236,28 @@ public sealed partial class PostgresJobStore
         return reader.Read() ? ReadJob(reader) : null;
     });
 
-    // Triggers NOTIFY jobqueue_jobs when a job becomes claimable or a worker is asked to stop (see
-    // PostgresMigrations), so idle workers on every host wake without polling the server.
+    // Idle workers on every host LISTEN on jobqueue_jobs; WakeWorkers notifies it.
     public IDisposable? WatchChanges(Action changed) => new PostgresChangeListener(_settings.ConnectionString, JobsChannel, changed);
+
+    /// <summary>
+    /// Tells idle workers (of every host) that jobs became pending or a worker was asked to stop.
+    /// Sent after the change committed, in a transaction of its own that does not wait for the
+    /// WAL flush: PostgreSQL serializes the commits of notifying transactions, so a NOTIFY
+    /// inside each submission would make concurrent submissions wait for each other's disk
+    /// writes. A failure is ignored: workers also look on their own (-PollInterval).
+    /// </summary>
+    private void WakeWorkers()
+    {
+        try
+        {
+            using var conn = NotifySource.OpenConnection();
+            Sql(conn, $"SELECT pg_notify('{JobsChannel}', '')").ExecuteNonQuery();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or ObjectDisposedException)
+        {
+            // The change itself is committed; a worker that missed the wake-up finds it on its next look.
+        }
+    }
 
     private List<JobWorker> ReadWorkers(NpgsqlConnection conn, NpgsqlTransaction? tx, string where, DateTimeOffset now, params (string Name, object Value)[] values)
     {

@@ -14,6 +14,7 @@ public sealed partial class PostgresJobStore : IJobStore
     private readonly NpgsqlConnectionStringBuilder _settings;
     private readonly List<NpgsqlDataSource> _retired = new();
     private NpgsqlDataSource _source;
+    private NpgsqlDataSource? _notifySource;
     private bool _disposed;
 
     static PostgresJobStore()
@@ -61,6 +62,7 @@ public sealed partial class PostgresJobStore : IJobStore
             if (_disposed) return;
             _disposed = true;
             _source.Dispose();
+            _notifySource?.Dispose();
             foreach (var old in _retired) old.Dispose();
             _retired.Clear();
         }
@@ -194,6 +196,25 @@ public sealed partial class PostgresJobStore : IJobStore
     });
 
     // ---- plumbing -------------------------------------------------------------------------
+
+    /// <summary>A small pool for notifications, whose sessions commit without waiting for the WAL flush.</summary>
+    private NpgsqlDataSource NotifySource
+    {
+        get
+        {
+            lock (_sourceGate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_notifySource is null)
+                {
+                    var settings = new NpgsqlConnectionStringBuilder(_settings.ConnectionString) { MaxPoolSize = 4 };
+                    settings.Options = (string.IsNullOrWhiteSpace(settings.Options) ? "" : settings.Options + " ") + "-c synchronous_commit=off";
+                    _notifySource = new NpgsqlDataSourceBuilder(settings.ConnectionString).Build();
+                }
+                return _notifySource;
+            }
+        }
+    }
 
     private NpgsqlDataSource Source
     {

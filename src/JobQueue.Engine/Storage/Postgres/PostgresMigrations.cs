@@ -162,55 +162,12 @@ internal static class PostgresMigrations
 
         // 2: workers, as SQLite step 2: the start time of an attempt's trainer process (so a
         // rescue can tell the orphan of a dead attempt from an unrelated process that reuses its
-        // pid), and indexes for a worker's running jobs and for the next due retry. Idle workers
-        // LISTEN on jobqueue_jobs: the counting triggers notify it when a statement adds pending
-        // jobs (a submission, a retry, a restart, a rescue) and a trigger on workers when one is
-        // asked to stop, so no worker polls the server to find new work. NOTIFY sends once per
-        // transaction, so a batch of 10,000 jobs sends one notification.
+        // pid), and indexes for a worker's running jobs and for the next due retry.
         """
         ALTER TABLE jobs ADD COLUMN process_started_at timestamptz;
         -- A hash index: a worker id may be any text (even a megabyte), more than a btree entry holds.
         CREATE INDEX ix_jobs_running_worker ON jobs USING hash (worker_id) WHERE status = 'running';
         CREATE INDEX ix_jobs_pending_due ON jobs (not_before) WHERE status = 'pending';
-
-        CREATE OR REPLACE FUNCTION jobqueue_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            INSERT INTO job_counts (job_type, status, n) SELECT job_type, status, count(*) FROM jobqueue_new GROUP BY job_type, status;
-            IF EXISTS (SELECT FROM jobqueue_new WHERE status = 'pending') THEN
-                PERFORM pg_notify('jobqueue_jobs', '');
-            END IF;
-            RETURN NULL;
-        END $$;
-        CREATE OR REPLACE FUNCTION jobqueue_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-        DECLARE
-            more_pending boolean;
-            run_ended boolean;
-        BEGIN
-            WITH changes AS (
-                SELECT job_type, status, sum(d) AS n FROM (
-                    SELECT job_type, status, -1 AS d FROM jobqueue_old
-                    UNION ALL
-                    SELECT job_type, status, 1 FROM jobqueue_new) AS c
-                GROUP BY job_type, status HAVING sum(d) <> 0),
-            counted AS (INSERT INTO job_counts (job_type, status, n) SELECT job_type, status, n FROM changes)
-            SELECT coalesce(bool_or(status = 'pending' AND n > 0), false) INTO more_pending FROM changes;
-            IF more_pending THEN
-                PERFORM pg_notify('jobqueue_jobs', '');
-            END IF;
-            -- A scheduled job's run ended: a schedule with OverlapPolicy Queue may fire now.
-            SELECT EXISTS (SELECT FROM jobqueue_new WHERE schedule_id IS NOT NULL AND status IN ('completed', 'failed', 'cancelled')) INTO run_ended;
-            IF run_ended THEN
-                PERFORM pg_notify('jobqueue_schedules', '');
-            END IF;
-            RETURN NULL;
-        END $$;
-        CREATE FUNCTION jobqueue_notify_worker_stop() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM pg_notify('jobqueue_jobs', '');
-            RETURN NULL;
-        END $$;
-        CREATE TRIGGER tr_workers_notify_stop AFTER UPDATE OF stop_requested ON workers
-            FOR EACH ROW WHEN (NEW.stop_requested AND NOT OLD.stop_requested) EXECUTE FUNCTION jobqueue_notify_worker_stop();
         """,
     };
 
