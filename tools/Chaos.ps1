@@ -147,15 +147,21 @@ Write-Host 'Stopping: submitter, user, scheduler, workers'
 New-Item -ItemType File $stopFile | Out-Null
 & /bin/kill -TERM $scheduler.Id 2>$null
 # A worker started moments ago may not have registered yet: give it time (a loaded machine
-# starts pwsh slowly), so that Stop-JobWorker reaches every one; SIGTERM (also graceful) is the fallback.
+# starts pwsh slowly), so that Stop-JobWorker reaches every one. Registered means the record
+# carries this process's id: a killed predecessor under the same id leaves a stale 'running'
+# record, and a stop request written to that record is reset when the new process registers.
+function Test-Registered($w) {
+    $record = Get-JobWorker -Database $db -WorkerId $w.Id -ErrorAction Ignore
+    $record -and $record.ProcessId -eq $w.Process.Id -and "$($record.State)" -eq 'Running'
+}
 $registerBy = [DateTime]::UtcNow.AddSeconds(90)
-while ([DateTime]::UtcNow -lt $registerBy -and
-    @($fleet | Where-Object { -not $_.Process.HasExited -and -not (Get-JobWorker -Database $db -WorkerId $_.Id -State Running -ErrorAction Ignore) }).Count) {
+while ([DateTime]::UtcNow -lt $registerBy -and @($fleet | Where-Object { -not $_.Process.HasExited -and -not (Test-Registered $_) }).Count) {
     Start-Sleep -Milliseconds 500
 }
-$registered = @($fleet | Where-Object { Get-JobWorker -Database $db -WorkerId $_.Id -State Running -ErrorAction Ignore })
+$registered = @($fleet | Where-Object { Test-Registered $_ })
 if ($registered.Count) { Stop-JobWorker -Database $db -WorkerId ($registered | ForEach-Object Id) -Wait -Timeout 120 -ErrorAction Continue | Out-Null }
-$fleet | Where-Object { $_ -notin $registered -and -not $_.Process.HasExited } | ForEach-Object { & /bin/kill -TERM $_.Process.Id 2>$null }
+# SIGTERM (also a graceful stop) for any worker still up: one that never registered in time.
+$fleet | Where-Object { -not $_.Process.HasExited -and -not $_.Process.WaitForExit(5000) } | ForEach-Object { & /bin/kill -TERM $_.Process.Id 2>$null }
 foreach ($p in @($submitter, $user, $scheduler) + @($fleet | ForEach-Object Process)) {
     if (-not $p.WaitForExit(120000)) { Write-Warning "process $($p.Id) did not stop; killing it"; $p.Kill($true) }
 }
