@@ -171,7 +171,7 @@ Write-Host 'Draining the queue'
 for ($round = 0; $round -lt 20; $round++) {
     $left = @(Get-TrainingJob -Database $db -Status Pending, Running)
     if (-not $left.Count) { break }
-    $drain = Start-Child "drain-$round" "Start-JobWorker -WorkerId drain -ExitWhenEmpty $workerArgs -MaxConcurrent 4"
+    $drain = Start-Child "drain-$round" "Start-JobWorker -WorkerId drain -ExitWhenEmpty $workerArgs"
     if (-not $drain.WaitForExit(300000)) { $drain.Kill($true) }
     if (@(Get-TrainingJob -Database $db -Status Running).Count) { Start-Sleep -Seconds 6 }
 }
