@@ -11,26 +11,37 @@
         dotnet pwsh ./build.ps1 -Task Test      # build, then the Pester suites in a fresh pwsh
         dotnet pwsh ./build.ps1 -Task Demo      # build, then a real session on a temporary SQLite database
         dotnet pwsh ./build.ps1 -Task Help      # the MAML help from docs/en-US
+        dotnet pwsh ./build.ps1 -Task Chaos -Minutes 10 -Seed 7   # build, then the chaos run (Linux)
 
 .PARAMETER Task
-    Build, Test, Help, Demo, Bench or Clean.
+    Build, Test, Help, Demo, Bench, Chaos or Clean.
 
 .PARAMETER TestPath
     With -Task Test: run only these test files or folders.
 
 .PARAMETER Quick
     With -Task Bench: a short pass.
+
+.PARAMETER Minutes
+    With -Task Chaos: how long workers, scheduler, submitter, user and killer run (default 1).
+
+.PARAMETER Seed
+    With -Task Chaos: the seed of the random choices (kills, restarts, submissions).
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Help', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Help', 'Demo', 'Bench', 'Chaos', 'Clean')]
     [string[]] $Task = @('Build'),
 
     [string[]] $TestPath,
 
     [string] $Configuration = 'Release',
 
-    [switch] $Quick
+    [switch] $Quick,
+
+    [double] $Minutes = 1,
+
+    [int] $Seed = 1
 )
 
 $ErrorActionPreference = 'Stop'
@@ -126,6 +137,17 @@ function Invoke-Bench {
     if ($LASTEXITCODE -ne 0) { throw "The benchmarks failed (exit code $LASTEXITCODE)." }
 }
 
+function Invoke-Chaos {
+    Invoke-Build
+    Write-Step 'Chaos'
+    # A fresh pwsh: the runner imports the module just built.
+    $launcher = Get-PwshLauncher
+    $arguments = @($launcher | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Chaos.ps1'),
+        '-Minutes', $Minutes, '-Seed', $Seed)
+    & $launcher[0] @arguments
+    if ($LASTEXITCODE -ne 0) { throw "The chaos run found violations or failed (exit code $LASTEXITCODE)." }
+}
+
 function Invoke-Clean {
     Write-Step 'Clean'
     foreach ($path in 'bin', 'out', 'en-US', 'tests/results', 'src/JobQueue/bin', 'src/JobQueue/obj', 'src/JobQueue.Engine/bin', 'src/JobQueue.Engine/obj') {
@@ -140,6 +162,7 @@ foreach ($t in $Task) {
         'Help' { Invoke-HelpBuild }
         'Demo' { Invoke-Demo }
         'Bench' { Invoke-Bench }
+        'Chaos' { Invoke-Chaos }
         'Clean' { Invoke-Clean }
     }
 }
