@@ -22,27 +22,6 @@ public sealed partial class SqliteJobStore
         return (long)cmd.ExecuteScalar()!;
     });
 
-    public IReadOnlyList<long> InsertBatch(IReadOnlyList<NewJob> jobs, DateTimeOffset now) => Guard(() =>
-    {
-        var ids = new long[jobs.Count];
-        if (ids.Length == 0) return (IReadOnlyList<long>)ids;
-        var stamp = Timestamps.ToText(now);
-        using var tx = BeginWrite();
-        var first = Command(InsertJobReturningSql, tx);
-        BindInsert(first, jobs[0], stamp);
-        ids[0] = (long)first.ExecuteScalar()!;
-        // The transaction holds the write lock and no row can be added above ours, so ids are consecutive.
-        var rest = Command(InsertJobValues, tx);
-        for (var i = 1; i < ids.Length; i++)
-        {
-            BindInsert(rest, jobs[i], stamp);
-            rest.ExecuteNonQuery();
-            ids[i] = ids[0] + i;
-        }
-        tx.Commit();
-        return (IReadOnlyList<long>)ids;
-    });
-
     /// <summary>Binds by position (the order of first appearance in InsertJobValues): no name lookups per row.</summary>
     private static void BindInsert(SqliteCommand cmd, NewJob job, string now)
     {
