@@ -63,9 +63,11 @@ public sealed partial class JobClient
         }
     }
 
-    public static void Validate(NewJob job)
+    public static void Validate(NewJob job) => Validate(job, checkType: true);
+
+    private static void Validate(NewJob job, bool checkType)
     {
-        ValidateJobType(job.JobType);
+        if (checkType) ValidateJobType(job.JobType);
         ValidatePriority(job.Priority);
         ValidateMaxRetries(job.MaxRetries);
         if (job.GpuCount is < 0 or > 1024)
@@ -126,10 +128,19 @@ public sealed partial class JobClient
     public IReadOnlyList<TrainingJob> SubmitBatch(IReadOnlyList<NewJob> jobs)
     {
         var normalized = new NewJob[jobs.Count];
+        // Jobs of a batch usually share their type string (and often their config): a value
+        // that is the very same string as the previous job's was checked already.
+        string? lastNormalized = null;
         for (var i = 0; i < jobs.Count; i++)
         {
-            Validate(jobs[i]);
-            normalized[i] = jobs[i] with { ConfigJson = ConfigJson.NormalizeObject(jobs[i].ConfigJson) };
+            var job = jobs[i];
+            var previous = i > 0 ? jobs[i - 1] : null;
+            Validate(job, checkType: previous is null || !ReferenceEquals(job.JobType, previous.JobType));
+            if (previous is null || !ReferenceEquals(job.ConfigJson, previous.ConfigJson))
+            {
+                lastNormalized = ConfigJson.NormalizeObject(job.ConfigJson);
+            }
+            normalized[i] = ReferenceEquals(lastNormalized, job.ConfigJson) ? job : job with { ConfigJson = lastNormalized! };
         }
         if (normalized.Length == 0) return Array.Empty<TrainingJob>();
         var now = Clock.UtcNow;

@@ -26,8 +26,8 @@ public sealed class ScheduleOutcome
 
 /// <summary>
 /// The maintenance service that fires due schedules: it reads them, plans each with
-/// <see cref="FiringPlanner"/>, and fires each plan in one conditional write (see
-/// <see cref="IJobStore.FireSchedule"/>), so any number of concurrent passes create each
+/// <see cref="FiringPlanner"/>, and fires the plans in conditional writes, many to a
+/// transaction (see <see cref="IJobStore.FireSchedules"/>), so any number of concurrent passes create each
 /// occurrence's job exactly once and a pass that loses a race neither duplicates nor fails.
 /// </summary>
 public sealed class ScheduleFiring
@@ -47,6 +47,9 @@ public sealed class ScheduleFiring
         _clock = clock ?? SystemClock.Instance;
     }
 
+    /// <summary>The most firings written in one transaction: bounds how long a pass holds the write lock.</summary>
+    public const int FiresPerTransaction = 500;
+
     /// <summary>
     /// Fires what is due at <paramref name="now"/> (the real time, or a chosen moment for tests
     /// and backfills). <paramref name="approve"/> may decline a plan (-WhatIf).
@@ -60,49 +63,76 @@ public sealed class ScheduleFiring
             ? _store.ScheduleActivity(guarded)
             : new Dictionary<long, ScheduleActivity>();
 
-        var outcomes = new List<ScheduleOutcome>(due.Count);
-        foreach (var item in due)
+        // Plan (and ask) first, then write the approved firings together: one transaction per
+        // batch instead of one per schedule.
+        var outcomes = new ScheduleOutcome?[due.Count];
+        var approved = new List<(int Index, DueSchedule Item, FiringPlan Plan)>();
+        try
         {
-            FiringPlan plan;
-            try
+            for (var i = 0; i < due.Count; i++)
             {
-                plan = FiringPlanner.Plan(item, now, activity.GetValueOrDefault(item.Schedule.ScheduleId));
+                var item = due[i];
+                FiringPlan plan;
+                try
+                {
+                    plan = FiringPlanner.Plan(item, now, activity.GetValueOrDefault(item.Schedule.ScheduleId));
+                }
+                catch (JobQueueException ex) when (ex.Kind is ErrorKind.InvalidCron or ErrorKind.InvalidTimeZone)
+                {
+                    // A row edited by hand, or a zone this machine does not know: report it, fire the others.
+                    outcomes[i] = new ScheduleOutcome { Schedule = item.Schedule, Error = ex };
+                    continue;
+                }
+                if (plan.Held)
+                {
+                    outcomes[i] = new ScheduleOutcome { Schedule = item.Schedule, Plan = plan };
+                    continue;
+                }
+                if (approve is not null && !approve(plan))
+                {
+                    outcomes[i] = new ScheduleOutcome { Schedule = item.Schedule, Plan = plan, Declined = true };
+                    continue;
+                }
+                approved.Add((i, item, plan));
             }
-            catch (JobQueueException ex) when (ex.Kind is ErrorKind.InvalidCron or ErrorKind.InvalidTimeZone)
-            {
-                // A row edited by hand, or a zone this machine does not know: report it, fire the others.
-                outcomes.Add(new ScheduleOutcome { Schedule = item.Schedule, Error = ex });
-                continue;
-            }
-            if (plan.Held)
-            {
-                outcomes.Add(new ScheduleOutcome { Schedule = item.Schedule, Plan = plan });
-                continue;
-            }
-            if (approve is not null && !approve(plan))
-            {
-                outcomes.Add(new ScheduleOutcome { Schedule = item.Schedule, Plan = plan, Declined = true });
-                continue;
-            }
-            outcomes.Add(Fire(item, plan));
         }
-        return outcomes;
+        catch
+        {
+            // The user stopped the pass at a prompt: what was approved before still fires, as it
+            // did when each schedule was fired right after its prompt.
+            Fire(approved, outcomes);
+            throw;
+        }
+        Fire(approved, outcomes);
+        return outcomes!;
     }
 
-    private ScheduleOutcome Fire(DueSchedule item, FiringPlan plan)
+    private void Fire(List<(int Index, DueSchedule Item, FiringPlan Plan)> approved, ScheduleOutcome?[] outcomes)
     {
-        var schedule = item.Schedule;
-        var jobs = plan.Occurrences.Select(o => JobFor(schedule, o)).ToList();
-        var createdAt = _clock.UtcNow;
-        var ids = _store.FireSchedule(
-            new ScheduleFire(
-                schedule.ScheduleId,
-                item.NextRun,
-                item.UpdatedAt,
-                plan.NextRun,
-                plan.Occurrences.Count > 0 ? plan.Occurrences[^1] : null,
-                jobs),
-            createdAt);
+        foreach (var chunk in approved.Chunk(FiresPerTransaction))
+        {
+            var jobs = chunk.Select(a => a.Plan.Occurrences.Select(o => JobFor(a.Item.Schedule, o)).ToList()).ToList();
+            var fires = chunk.Select((a, k) => new ScheduleFire(
+                a.Item.Schedule.ScheduleId,
+                a.Item.NextRun,
+                a.Item.UpdatedAt,
+                a.Plan.NextRun,
+                a.Plan.Occurrences.Count > 0 ? a.Plan.Occurrences[^1] : null,
+                jobs[k])).ToList();
+            var createdAt = _clock.UtcNow;
+            var createdAtLocal = NewJobView.StoredLocalTime(createdAt);
+            var results = _store.FireSchedules(fires, createdAt);
+            for (var k = 0; k < chunk.Length; k++)
+            {
+                var (index, item, plan) = chunk[k];
+                outcomes[index] = Outcome(item.Schedule, plan, jobs[k], results[k], createdAtLocal);
+            }
+        }
+        approved.Clear();
+    }
+
+    private ScheduleOutcome Outcome(JobSchedule schedule, FiringPlan plan, List<NewJob> jobs, IReadOnlyList<long?>? ids, DateTime createdAtLocal)
+    {
         if (ids is null)
         {
             return new ScheduleOutcome { Schedule = schedule, Plan = plan, LostRace = true };
@@ -110,7 +140,7 @@ public sealed class ScheduleFiring
         var created = new List<TrainingJob>(jobs.Count);
         for (var i = 0; i < jobs.Count; i++)
         {
-            if (ids[i] is { } id) created.Add(NewJobView.ToJob(jobs[i], id, NewJobView.StoredLocalTime(createdAt), _store.Database));
+            if (ids[i] is { } id) created.Add(NewJobView.ToJob(jobs[i], id, createdAtLocal, _store.Database));
         }
         return new ScheduleOutcome { Schedule = schedule, Plan = plan, Created = created, AlreadyCreated = jobs.Count - created.Count };
     }

@@ -39,13 +39,14 @@ public partial interface IJobStore
     IReadOnlyDictionary<long, ScheduleActivity> ScheduleActivity(IReadOnlyCollection<long> scheduleIds);
 
     /// <summary>
-    /// In one write transaction: moves the schedule from the next run it was read with to the
-    /// new one, then inserts the jobs (each carries ScheduleId and ScheduledFor). Returns null,
-    /// having changed nothing, when the schedule no longer has the next run (another pass fired
-    /// it, or it was changed); otherwise the new job ids in order, null for an occurrence that
-    /// already had its job.
+    /// Fires several schedules in one write transaction (one commit, one lock, instead of one
+    /// per schedule). For each firing: moves the schedule from the next run it was read with to
+    /// the new one, then inserts its jobs (each carries ScheduleId and ScheduledFor). The result
+    /// has one entry per firing, in order: null, having changed nothing for that schedule, when
+    /// it no longer has the next run (another pass fired it, or it was changed); otherwise the
+    /// new job ids in order, null for an occurrence that already had its job.
     /// </summary>
-    IReadOnlyList<long?>? FireSchedule(ScheduleFire fire, DateTimeOffset now);
+    IReadOnlyList<IReadOnlyList<long?>?> FireSchedules(IReadOnlyList<ScheduleFire> fires, DateTimeOffset now);
 
     /// <summary>
     /// Calls <paramref name="changed"/> (on any thread) when the database may have changed, so a

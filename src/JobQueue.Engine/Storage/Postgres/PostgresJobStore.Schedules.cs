@@ -151,19 +151,30 @@ public sealed partial class PostgresJobStore
         return (IReadOnlyDictionary<long, ScheduleActivity>)result;
     });
 
-    public IReadOnlyList<long?>? FireSchedule(ScheduleFire fire, DateTimeOffset now)
+    public IReadOnlyList<IReadOnlyList<long?>?> FireSchedules(IReadOnlyList<ScheduleFire> fires, DateTimeOffset now)
     {
-        var ids = FireOnce(fire, now);
-        if (ids?.Any(id => id is not null) == true) WakeWorkers();
-        return ids;
+        var results = new IReadOnlyList<long?>?[fires.Count];
+        if (fires.Count == 0) return results;
+        InTransaction((conn, tx) =>
+        {
+            // One transaction (one WAL flush) for the whole pass. Schedules are taken in id
+            // order, so two passes firing overlapping sets lock their rows in the same order and
+            // cannot deadlock; the second waits, then finds each row moved on.
+            foreach (var f in Enumerable.Range(0, fires.Count).OrderBy(f => fires[f].ScheduleId))
+            {
+                results[f] = FireOne(conn, tx, fires[f], now);
+            }
+            return 0;
+        });
+        if (results.Any(ids => ids?.Any(id => id is not null) == true)) WakeWorkers();
+        return results;
     }
 
-    private IReadOnlyList<long?>? FireOnce(ScheduleFire fire, DateTimeOffset now) => Run(conn =>
+    private IReadOnlyList<long?>? FireOne(NpgsqlConnection conn, NpgsqlTransaction tx, ScheduleFire fire, DateTimeOffset now)
     {
         var scheduledFor = fire.Jobs
             .Select(j => Utc(j.ScheduledFor ?? throw new ArgumentException("A scheduled job needs its occurrence.", nameof(fire))))
             .ToArray();
-        using var tx = conn.BeginTransaction();
         // Conditional on the values the plan was made from: a pass that lost the race (or planned
         // from a schedule that was changed meanwhile) updates no row and creates nothing. The
         // expected values are compared exactly as they were read, not rounded to milliseconds.
@@ -176,11 +187,7 @@ public sealed partial class PostgresJobStore
                    .Arg("expected", fire.ExpectedNextRun.UtcDateTime, NpgsqlDbType.TimestampTz)
                    .Arg("updated", fire.ExpectedUpdatedAt?.UtcDateTime, NpgsqlDbType.TimestampTz))
         {
-            if (advance.ExecuteNonQuery() == 0)
-            {
-                tx.Rollback();
-                return null;
-            }
+            if (advance.ExecuteNonQuery() == 0) return null;
         }
         var ids = new long?[fire.Jobs.Count];
         if (ids.Length > 0)
@@ -208,9 +215,8 @@ public sealed partial class PostgresJobStore
                 ids[i] = created.TryGetValue(scheduledFor[i], out var id) ? id : null;
             }
         }
-        tx.Commit();
-        return (IReadOnlyList<long?>)ids;
-    });
+        return ids;
+    }
 
     // Triggers NOTIFY the channel when a schedule changes or a scheduled job's run ends (see PostgresMigrations).
     public IDisposable? WatchForChanges(Action changed) => new PostgresChangeListener(_settings.ConnectionString, ScheduleChannel, changed);

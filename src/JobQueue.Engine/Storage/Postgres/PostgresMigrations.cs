@@ -169,6 +169,15 @@ internal static class PostgresMigrations
         CREATE INDEX ix_jobs_running_worker ON jobs USING hash (worker_id) WHERE status = 'running';
         CREATE INDEX ix_jobs_pending_due ON jobs (not_before) WHERE status = 'pending';
         """,
+
+        // 3: as SQLite step 3, the index of delayed pending jobs holds only jobs that have a
+        // delay, so a plain submission adds no entry to it (the counters here are kept by
+        // statement-level triggers already, so the SQLite step's trigger change has no
+        // counterpart). Queries on it compare not_before, which implies NOT NULL.
+        """
+        DROP INDEX ix_jobs_pending_due;
+        CREATE INDEX ix_jobs_pending_delayed ON jobs (not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
+        """,
     };
 
     public static int LatestVersion => Steps.Length;

@@ -22,27 +22,6 @@ public sealed partial class SqliteJobStore
         return (long)cmd.ExecuteScalar()!;
     });
 
-    public IReadOnlyList<long> InsertBatch(IReadOnlyList<NewJob> jobs, DateTimeOffset now) => Guard(() =>
-    {
-        var ids = new long[jobs.Count];
-        if (ids.Length == 0) return (IReadOnlyList<long>)ids;
-        var stamp = Timestamps.ToText(now);
-        using var tx = BeginWrite();
-        var first = Command(InsertJobReturningSql, tx);
-        BindInsert(first, jobs[0], stamp);
-        ids[0] = (long)first.ExecuteScalar()!;
-        // The transaction holds the write lock and no row can be added above ours, so ids are consecutive.
-        var rest = Command(InsertJobValues, tx);
-        for (var i = 1; i < ids.Length; i++)
-        {
-            BindInsert(rest, jobs[i], stamp);
-            rest.ExecuteNonQuery();
-            ids[i] = ids[0] + i;
-        }
-        tx.Commit();
-        return (IReadOnlyList<long>)ids;
-    });
-
     /// <summary>Binds by position (the order of first appearance in InsertJobValues): no name lookups per row.</summary>
     private static void BindInsert(SqliteCommand cmd, NewJob job, string now)
     {
@@ -121,48 +100,68 @@ public sealed partial class SqliteJobStore
         return (IReadOnlyList<TrainingJob>)jobs;
     });
 
-    public TrainingJob? Claim(ClaimRequest request, DateTimeOffset now) => Guard(() =>
-    {
-        var typeFilter = request.Types is { Count: > 0 } types ? " AND job_type IN " + InList("ty", types.Count) : "";
-        var sql =
-            "UPDATE jobs SET status = 'running', started_at = $now, completed_at = NULL, worker_id = $worker, " +
-            "attempt = attempt + 1, lease_expires_at = $lease, cancel_requested = 0, host_name = $host, " +
-            "exit_code = NULL, gpus = NULL, process_id = NULL " +
-            "WHERE status = 'pending' AND job_id = (SELECT job_id FROM jobs INDEXED BY ix_jobs_claim WHERE status = 'pending' " +
-            "AND (not_before IS NULL OR not_before <= $now) AND gpu_count <= $maxGpus" + typeFilter +
-            " ORDER BY priority DESC, job_id LIMIT 1) RETURNING " + JobColumns;
-        var cmd = Command(sql);
-        cmd.Parameters["$now"].Value = Timestamps.ToText(now);
-        cmd.Parameters["$worker"].Value = request.WorkerId;
-        cmd.Parameters["$lease"].Value = Timestamps.ToText(now + request.Lease);
-        cmd.Parameters["$host"].Value = Db(request.HostName);
-        cmd.Parameters["$maxGpus"].Value = request.MaxGpuCount;
-        if (request.Types is { Count: > 0 } t)
-        {
-            for (var i = 0; i < t.Count; i++) cmd.Parameters[$"$ty{i}"].Value = t[i];
-        }
-        var row = ReadOneRow(cmd);
-        return row is null ? null : ToJob(row);
-    });
+    private const string ClaimSqlHead =
+        "UPDATE jobs SET status = 'running', started_at = $now, completed_at = NULL, worker_id = $worker, " +
+        "attempt = attempt + 1, lease_expires_at = $lease, cancel_requested = 0, host_name = $host, " +
+        "exit_code = NULL, gpus = NULL, process_id = NULL " +
+        "WHERE status = 'pending' AND job_id = (SELECT job_id FROM jobs INDEXED BY ix_jobs_claim WHERE status = 'pending' " +
+        "AND (not_before IS NULL OR not_before <= $now) AND gpu_count <= $maxGpus";
 
-    public TrainingJob Finish(FinishRequest request, DateTimeOffset now) => Guard(() =>
+    private const string ClaimSqlTail = " ORDER BY priority DESC, job_id LIMIT 1) RETURNING " + JobColumns;
+
+    private const string ClaimAnyTypeSql = ClaimSqlHead + ClaimSqlTail;
+
+    public TrainingJob? Claim(ClaimRequest request, DateTimeOffset now)
+    {
+        var row = Guard(() =>
+        {
+            var sql = request.Types is { Count: > 0 } types
+                ? ClaimSqlHead + " AND job_type IN " + InList("ty", types.Count) + ClaimSqlTail
+                : ClaimAnyTypeSql;
+            var cmd = Command(sql);
+            var p = cmd.Parameters;
+            p["$now"].Value = Timestamps.ToText(now);
+            p["$worker"].Value = request.WorkerId;
+            p["$lease"].Value = Timestamps.ToText(now + request.Lease);
+            p["$host"].Value = Db(request.HostName);
+            p["$maxGpus"].Value = request.MaxGpuCount;
+            if (request.Types is { Count: > 0 } t)
+            {
+                for (var i = 0; i < t.Count; i++) p[$"$ty{i}"].Value = t[i];
+            }
+            return ReadOneRow(cmd);
+        });
+        // Built outside the connection lock, which other threads sharing this store may be waiting for.
+        return row is null ? null : ToJob(row);
+    }
+
+    public TrainingJob Finish(FinishRequest request, DateTimeOffset now)
     {
         if (request.Outcome == JobOutcome.Succeeded)
         {
             // The common case in one conditional statement; only a refused claim takes the slow path,
             // which explains why it was refused.
-            var fast = Command(
-                "UPDATE jobs SET status = 'completed', completed_at = $now, error_message = NULL, exit_code = $exit, lease_expires_at = NULL " +
-                "WHERE job_id = $id AND status = 'running' AND ($attempt IS NULL OR attempt = $attempt) AND ($worker IS NULL OR worker_id = $worker) " +
-                "RETURNING " + JobColumns);
-            fast.Parameters["$now"].Value = Timestamps.ToText(now);
-            fast.Parameters["$exit"].Value = Db(request.ExitCode);
-            fast.Parameters["$id"].Value = request.JobId;
-            fast.Parameters["$attempt"].Value = Db(request.Attempt);
-            fast.Parameters["$worker"].Value = Db(request.WorkerId);
-            if (ReadOneRow(fast) is { } row) return ToJob(row);
+            var row = Guard(() =>
+            {
+                var fast = Command(
+                    "UPDATE jobs SET status = 'completed', completed_at = $now, error_message = NULL, exit_code = $exit, lease_expires_at = NULL " +
+                    "WHERE job_id = $id AND status = 'running' AND ($attempt IS NULL OR attempt = $attempt) AND ($worker IS NULL OR worker_id = $worker) " +
+                    "RETURNING " + JobColumns);
+                var p = fast.Parameters;
+                p["$now"].Value = Timestamps.ToText(now);
+                p["$exit"].Value = Db(request.ExitCode);
+                p["$id"].Value = request.JobId;
+                p["$attempt"].Value = Db(request.Attempt);
+                p["$worker"].Value = Db(request.WorkerId);
+                return ReadOneRow(fast);
+            });
+            if (row is not null) return ToJob(row);
         }
+        return FinishChecked(request, now);
+    }
 
+    private TrainingJob FinishChecked(FinishRequest request, DateTimeOffset now) => Guard(() =>
+    {
         using var tx = BeginWrite();
         var job = GetJob(request.JobId, tx) ?? throw JobNotFound(request.JobId);
         if (job.Status != JobStatus.Running

@@ -151,49 +151,61 @@ public sealed partial class SqliteJobStore
         return (IReadOnlyDictionary<long, ScheduleActivity>)result;
     });
 
-    public IReadOnlyList<long?>? FireSchedule(ScheduleFire fire, DateTimeOffset now) => Guard(() =>
+    // Conditional on the values the plan was made from: a pass that lost the race (or planned
+    // from a schedule that was changed meanwhile) updates no row and creates nothing. Compared
+    // as instants, not text, so a next_run set by hand in SQL ('...T02:00:00Z', without
+    // milliseconds) still fires.
+    private const string AdvanceScheduleSql =
+        "UPDATE schedules SET next_run = $nextRun, last_run = coalesce($lastRun, last_run) " +
+        "WHERE schedule_id = $id AND enabled = 1 AND julianday(next_run) = julianday($expected) " +
+        "AND julianday(updated_at) IS julianday($updated)";
+
+    public IReadOnlyList<IReadOnlyList<long?>?> FireSchedules(IReadOnlyList<ScheduleFire> fires, DateTimeOffset now) => Guard(() =>
     {
-        using var tx = BeginWrite();
-        // Conditional on the values the plan was made from: a pass that lost the race (or
-        // planned from a schedule that was changed meanwhile) updates no row and creates nothing.
-        // Compared as instants, not text, so a next_run set by hand in SQL ('...T02:00:00Z',
-        // without milliseconds) still fires.
-        var advance = Command(
-            "UPDATE schedules SET next_run = $nextRun, last_run = coalesce($lastRun, last_run) " +
-            "WHERE schedule_id = $id AND enabled = 1 AND julianday(next_run) = julianday($expected) " +
-            "AND julianday(updated_at) IS julianday($updated)", tx);
-        advance.Parameters["$nextRun"].Value = Db(fire.NextRun is { } next ? Timestamps.ToText(next) : null);
-        advance.Parameters["$lastRun"].Value = Db(fire.LastRun is { } last ? Timestamps.ToText(last) : null);
-        advance.Parameters["$id"].Value = fire.ScheduleId;
-        advance.Parameters["$expected"].Value = Timestamps.ToText(fire.ExpectedNextRun);
-        advance.Parameters["$updated"].Value = Db(fire.ExpectedUpdatedAt is { } u ? Timestamps.ToText(u) : null);
-        if (advance.ExecuteNonQuery() == 0)
-        {
-            tx.Rollback();
-            return null;
-        }
+        var results = new IReadOnlyList<long?>?[fires.Count];
+        if (fires.Count == 0) return (IReadOnlyList<IReadOnlyList<long?>?>)results;
         var stamp = Timestamps.ToText(now);
-        var ids = new long?[fire.Jobs.Count];
-        for (var i = 0; i < ids.Length; i++)
+        // One transaction for the whole pass: a commit per schedule wrote the same index pages
+        // to the WAL a thousand times over. Each firing stays conditional on its own schedule row.
+        using var tx = BeginWrite();
+        var advance = Command(AdvanceScheduleSql, tx);
+        var (aNextRun, aLastRun, aId, aExpected, aUpdated) =
+            (advance.Parameters["$nextRun"], advance.Parameters["$lastRun"], advance.Parameters["$id"], advance.Parameters["$expected"], advance.Parameters["$updated"]);
+        var insert = Command(InsertOccurrenceSql, tx);
+        var p = insert.Parameters;
+        var (iType, iPriority, iConfig, iMaxRetries, iName, iCommand, iTimeout, iGpuCount, iScheduleId, iScheduledFor) =
+            (p["$type"], p["$priority"], p["$config"], p["$maxRetries"], p["$name"], p["$command"], p["$timeout"], p["$gpuCount"], p["$scheduleId"], p["$scheduledFor"]);
+        p["$now"].Value = stamp;
+        for (var f = 0; f < fires.Count; f++)
         {
-            var job = fire.Jobs[i];
-            var cmd = Command(InsertOccurrenceSql, tx);
-            var p = cmd.Parameters;
-            p["$type"].Value = job.JobType;
-            p["$priority"].Value = job.Priority;
-            p["$config"].Value = job.ConfigJson;
-            p["$now"].Value = stamp;
-            p["$maxRetries"].Value = job.MaxRetries;
-            p["$name"].Value = Db(job.Name);
-            p["$command"].Value = Db(ConfigJson.CommandToJson(job.Command));
-            p["$timeout"].Value = Db(job.Timeout?.TotalSeconds);
-            p["$gpuCount"].Value = job.GpuCount;
-            p["$scheduleId"].Value = fire.ScheduleId;
-            p["$scheduledFor"].Value = Timestamps.ToText(job.ScheduledFor ?? throw new ArgumentException("A scheduled job needs its occurrence.", nameof(fire)));
-            ids[i] = cmd.ExecuteScalar() is long id ? id : null;
+            var fire = fires[f];
+            aNextRun.Value = Db(fire.NextRun is { } next ? Timestamps.ToText(next) : null);
+            aLastRun.Value = Db(fire.LastRun is { } last ? Timestamps.ToText(last) : null);
+            aId.Value = fire.ScheduleId;
+            aExpected.Value = Timestamps.ToText(fire.ExpectedNextRun);
+            aUpdated.Value = Db(fire.ExpectedUpdatedAt is { } u ? Timestamps.ToText(u) : null);
+            if (advance.ExecuteNonQuery() == 0) continue;
+
+            var ids = new long?[fire.Jobs.Count];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                var job = fire.Jobs[i];
+                iType.Value = job.JobType;
+                iPriority.Value = job.Priority;
+                iConfig.Value = job.ConfigJson;
+                iMaxRetries.Value = job.MaxRetries;
+                iName.Value = Db(job.Name);
+                iCommand.Value = Db(ConfigJson.CommandToJson(job.Command));
+                iTimeout.Value = Db(job.Timeout?.TotalSeconds);
+                iGpuCount.Value = job.GpuCount;
+                iScheduleId.Value = fire.ScheduleId;
+                iScheduledFor.Value = Timestamps.ToText(job.ScheduledFor ?? throw new ArgumentException("A scheduled job needs its occurrence.", nameof(fires)));
+                ids[i] = insert.ExecuteScalar() is long id ? id : null;
+            }
+            results[f] = ids;
         }
         tx.Commit();
-        return (IReadOnlyList<long?>)ids;
+        return (IReadOnlyList<IReadOnlyList<long?>?>)results;
     });
 
     public IDisposable? WatchForChanges(Action changed)

@@ -77,6 +77,7 @@ public sealed partial class SqliteJobStore : IJobStore
             _disposed = true;
             foreach (var command in _commands.Values) command.Dispose();
             _commands.Clear();
+            DisposeBatchStatements();
             _connection.Dispose();
             _headerHandle?.Dispose();
         }

@@ -131,6 +131,23 @@ internal static class SqliteMigrations
         CREATE INDEX ix_jobs_running_worker ON jobs (worker_id) WHERE status = 'running';
         CREATE INDEX ix_jobs_pending_due ON jobs (not_before) WHERE status = 'pending';
         """,
+
+        // 3: batch inserts. The insert counter trigger stands aside while the batch path holds
+        // the flag row (inserted and deleted inside its own write transaction, so no other
+        // connection ever sees it); the batch adds its counts once per job type instead of once
+        // per row. The index of delayed pending jobs holds only jobs that have a delay: a plain
+        // submission no longer adds an entry to it. Queries on it compare not_before, which
+        // implies NOT NULL, so SQLite still uses it.
+        """
+        DROP TRIGGER tr_jobs_count_insert;
+        CREATE TRIGGER tr_jobs_count_insert AFTER INSERT ON jobs
+            WHEN NOT EXISTS (SELECT 1 FROM jobqueue_settings WHERE key = 'batch_counts_pending') BEGIN
+            INSERT INTO job_counts (job_type, status, n) VALUES (NEW.job_type, NEW.status, 1)
+                ON CONFLICT (job_type, status) DO UPDATE SET n = n + 1;
+        END;
+        DROP INDEX ix_jobs_pending_due;
+        CREATE INDEX ix_jobs_pending_delayed ON jobs (not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
+        """,
     };
 
     public static int LatestVersion => Steps.Length;
