@@ -7,7 +7,7 @@ namespace JobQueue.Bench;
 /// kind of file (WAL, the same synchronous setting): a minimal jobs table with one partial index
 /// for the claim order, prepared statements, nothing else.
 /// </summary>
-internal sealed class RawSqlite : IDisposable
+internal sealed class RawSqlite : IFloor
 {
     private readonly SqliteConnection _c;
     private readonly SqliteCommand _insert;
