@@ -34,10 +34,9 @@ try {
     & dotnet @harnessArgs | ForEach-Object { ConvertFrom-BenchTsv $_ }
     if ($LASTEXITCODE -ne 0) { throw "The engine benchmark harness failed on PostgreSQL ($LASTEXITCODE)." }
 
-    # Cmdlet level: each process opens its own pool, so 16 drain processes on a 2-core machine
-    # measure PowerShell start-up more than the queue; 1 and 4 are reported.
+    # Cmdlet level, W3 in separate pwsh processes as on SQLite.
     Invoke-CmdletBenchmarks -Root $Root -Work $Work -Quick:$Quick -Level 'cmdlet-postgres' -Durability $normal `
-        -NewDatabase { param($Name) New-BenchPostgresDatabase $Name } -DrainWorkers 1, 4
+        -NewDatabase { param($Name) New-BenchPostgresDatabase $Name }
 
     & (Join-Path $PSScriptRoot 'Bench.Worker.ps1') -Root $Root -Work $Work -Quick:$Quick `
         -Database (New-BenchPostgresDatabase 'w4') -Level 'cmdlet-postgres' -Durability $normal
