@@ -25,6 +25,11 @@ try {
         if ([DateTime]::UtcNow -gt $deadline) { throw 'The W4 workers did not start.' }
         Start-Sleep -Milliseconds 200
     }
+    # Warm-up: a worker's first job compiles its handler and the claim path (about a second on a
+    # busy machine); a long-lived worker has done that long before. Without it the first job's
+    # delay queues behind it every later one, and W4 would measure start-up instead of wake-up.
+    $warm = foreach ($i in 1..6) { (Submit-TrainingJob -Database $db -Type training -Config @{ warmup = $i }).JobId; Start-Sleep -Milliseconds 100 }
+    $null = Wait-TrainingJob -Database $db -Id $warm -Timeout 00:02:00
     Start-Sleep -Seconds 2   # let start-up work settle before measuring idleness
 
     # Idle CPU: both workers, 10 s, nothing to do.
