@@ -137,17 +137,7 @@ internal sealed class RawPostgres : IFloor
     {
         using var c = new NpgsqlConnection(connectionString);
         c.Open();
-        using var cmd = new NpgsqlCommand("""
-            UPDATE jobs SET status = CASE
-                WHEN job_id % 100 < 70 THEN 'completed'
-                WHEN job_id % 100 < 80 THEN 'failed'
-                WHEN job_id % 100 < 85 THEN 'cancelled'
-                WHEN job_id % 100 < 88 THEN 'running'
-                ELSE 'pending' END,
-              started_at = CASE WHEN job_id % 100 < 88 THEN created_at END,
-              completed_at = CASE WHEN job_id % 100 < 85 THEN created_at END,
-              worker_id = CASE WHEN job_id % 100 < 88 THEN 'bench' END
-            """, c) { CommandTimeout = 0 };
+        using var cmd = new NpgsqlCommand(RawSqlite.MixStatusesSql, c) { CommandTimeout = 0 };
         cmd.ExecuteNonQuery();
         // Outside a transaction: the queue as autovacuum would leave it after such a history.
         using var vacuum = new NpgsqlCommand("VACUUM ANALYZE jobs", c) { CommandTimeout = 0 };
