@@ -1,17 +1,19 @@
 # W6 (cmdlet level): one Invoke-JobScheduler pass over 1,000 schedules, on the large queue the
 # engine harness left behind (1,000,000 jobs in a full run), plus the W6 queries through cmdlets.
-param([string] $Root, [string] $Work, [switch] $Quick)
+# -Database, -Level and -Durability run it on another backend (see Bench.Postgres.ps1).
+param([string] $Root, [string] $Work, [switch] $Quick, [string] $Database, [string] $Level = 'cmdlet', [string] $Durability = 'synchronous=NORMAL')
 
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 Import-Module (Join-Path $Root 'JobQueue.psd1')
 
-$db = Join-Path $Work 'w6.db'
-if (-not (Test-Path $db)) { $db = Join-Path $Work 'w6-fresh.db' }
+$db = if ($Database) { $Database } else { Join-Path $Work 'w6.db' }
+if (-not $Database -and -not (Test-Path $db)) { $db = Join-Path $Work 'w6-fresh.db' }
+function Row($Metric, [double] $Value, $Unit) { New-BenchRow 'W6' $Level 1 $Metric $Value $Unit $Durability }
 
-New-BenchRow 'W6' 'cmdlet' 1 'list-20-pending' (Get-MedianMs { Get-TrainingJob -Database $db -Status Pending -First 20 } -Repeat 100) 'ms'
-New-BenchRow 'W6' 'cmdlet' 1 'statistics' (Get-MedianMs { Get-JobQueueStatistics -Database $db } -Repeat 100) 'ms'
-New-BenchRow 'W6' 'cmdlet' 1 'claim' (Get-MedianMs { Receive-TrainingJob -Database $db -WorkerId bench-w6 } -Repeat 100) 'ms'
+Row 'list-20-pending' (Get-MedianMs { Get-TrainingJob -Database $db -Status Pending -First 20 } -Repeat 100) 'ms'
+Row 'statistics' (Get-MedianMs { Get-JobQueueStatistics -Database $db } -Repeat 100) 'ms'
+Row 'claim' (Get-MedianMs { Receive-TrainingJob -Database $db -WorkerId bench-w6 } -Repeat 100) 'ms'
 
 # 1,000 schedules, every one due each minute: a pass creates 1,000 jobs.
 $start = [DateTimeOffset]::new(2030, 1, 1, 0, 0, 0, [TimeSpan]::Zero)
@@ -28,4 +30,4 @@ $passes = foreach ($minute in 1..5) {
     if ($created.Count -ne 1000) { throw "A scheduler pass over 1,000 due schedules created $($created.Count) jobs." }
 }
 $sorted = @($passes | Sort-Object)
-New-BenchRow 'W6' 'cmdlet' 1 'scheduler-pass-1000-schedules' $sorted[2] 'ms'
+Row 'scheduler-pass-1000-schedules' $sorted[2] 'ms'

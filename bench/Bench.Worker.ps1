@@ -1,13 +1,15 @@
 # W4: enqueue-to-start latency with idle workers in other processes at default settings, the
 # CPU an idle worker uses, and the time from claim to a trainer process running.
-param([string] $Root, [string] $Work, [switch] $Quick)
+# -Database, -Level and -Durability run it on another backend (see Bench.Postgres.ps1).
+param([string] $Root, [string] $Work, [switch] $Quick, [string] $Database, [string] $Level = 'cmdlet', [string] $Durability = 'synchronous=NORMAL')
 
 $ErrorActionPreference = 'Stop'
 . (Join-Path $Root 'tools/BuildSupport.ps1')
 . (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 Import-Module (Join-Path $Root 'JobQueue.psd1')
 
-$db = Join-Path $Work 'w4.db'
+$db = if ($Database) { $Database } else { Join-Path $Work 'w4.db' }
+function Row($Metric, [double] $Value, $Unit) { New-BenchRow 'W4' $Level 2 $Metric $Value $Unit $Durability }
 Initialize-JobQueue -Database $db | Out-Null
 $launcher = Get-PwshLauncher
 $psd1 = Join-Path $Root 'JobQueue.psd1'
@@ -23,6 +25,11 @@ try {
         if ([DateTime]::UtcNow -gt $deadline) { throw 'The W4 workers did not start.' }
         Start-Sleep -Milliseconds 200
     }
+    # Warm-up: a worker's first job compiles its handler and the claim path (about a second on a
+    # busy machine); a long-lived worker has done that long before. Without it the first job's
+    # delay queues behind it every later one, and W4 would measure start-up instead of wake-up.
+    $warm = foreach ($i in 1..6) { (Submit-TrainingJob -Database $db -Type training -Config @{ warmup = $i }).JobId; Start-Sleep -Milliseconds 100 }
+    $null = Wait-TrainingJob -Database $db -Id $warm -Timeout 00:02:00
     Start-Sleep -Seconds 2   # let start-up work settle before measuring idleness
 
     # Idle CPU: both workers, 10 s, nothing to do.
@@ -31,7 +38,7 @@ try {
     Start-Sleep -Seconds 10
     $after = $workers | ForEach-Object { $_.Refresh(); $_.TotalProcessorTime }
     $idle = for ($i = 0; $i -lt $workers.Count; $i++) { 100 * ($after[$i] - $before[$i]).TotalSeconds / $sw.Elapsed.TotalSeconds }
-    New-BenchRow 'W4' 'cmdlet' 2 'idle-worker-cpu' (($idle | Measure-Object -Maximum).Maximum) '% of a core'
+    Row 'idle-worker-cpu' (($idle | Measure-Object -Maximum).Maximum) '% of a core'
 
     # Enqueue to start: 200 jobs (50 in a quick pass), 20 ms apart.
     $count = if ($Quick) { 50 } else { 200 }
@@ -43,7 +50,7 @@ try {
     $latencies = @(Get-TrainingJob -Database $db -Id $ids | ForEach-Object { ($_.StartedAt - $_.CreatedAt).TotalMilliseconds } | Sort-Object)
     foreach ($p in 50, 95, 99) {
         $rank = [math]::Min($latencies.Count - 1, [int][math]::Ceiling($p / 100 * $latencies.Count) - 1)
-        New-BenchRow 'W4' 'cmdlet' 2 "enqueue-to-start-p$p" $latencies[$rank] 'ms'
+        Row "enqueue-to-start-p$p" $latencies[$rank] 'ms'
     }
 
     # Claim to trainer process running: the trainer prints its own start time (ms since the epoch).
@@ -62,7 +69,7 @@ try {
                 }
             }) | Sort-Object
         if ($starts.Count) {
-            New-BenchRow 'W4' 'cmdlet' 2 'claim-to-process-start-p50' $starts[[int][math]::Floor(($starts.Count - 1) / 2)] 'ms'
+            Row 'claim-to-process-start-p50' $starts[[int][math]::Floor(($starts.Count - 1) / 2)] 'ms'
         }
     }
 }

@@ -27,50 +27,60 @@ function Get-MedianMs([scriptblock] $Action, [int] $Repeat) {
     $sorted[[int][math]::Floor(($sorted.Count - 1) / 2)]
 }
 
-function Invoke-CmdletBenchmarks([string] $Root, [string] $Work, [switch] $Quick) {
+function Invoke-CmdletBenchmarks {
+    # The cmdlet-level workloads on one backend: -NewDatabase makes an empty database from a name
+    # (a file in $Work by default); -Level and -Durability label the rows.
+    param(
+        [string] $Root, [string] $Work, [switch] $Quick,
+        [scriptblock] $NewDatabase = { param($Name) Join-Path $Work "$Name.db" },
+        [string] $Level = 'cmdlet',
+        [string] $Durability = 'synchronous=NORMAL',
+        [int[]] $DrainWorkers = @(1, 4, 16)
+    )
     Import-Module (Join-Path $Root 'JobQueue.psd1')
     $config = @{ lr = 5e-5; epochs = 10 }
+    function Row($Workload, [int] $Workers, $Metric, [double] $Value, $Unit) { New-BenchRow $Workload $Level $Workers $Metric $Value $Unit $Durability }
 
     # W1 / W5: Submit-TrainingJob called in a loop, one job (one transaction) per call.
-    $db = Join-Path $Work 'w1-cmdlet.db'
+    $db = & $NewDatabase 'w1-cmdlet'
     1..200 | ForEach-Object { Submit-TrainingJob -Database $db -Type training -Config $config } | Out-Null
     $n = if ($Quick) { 1000 } else { 2000 }
     $sw = [Diagnostics.Stopwatch]::StartNew()
     for ($i = 0; $i -lt $n; $i++) { $null = Submit-TrainingJob -Database $db -Type training -Config $config }
     $rate = $n / $sw.Elapsed.TotalSeconds
-    New-BenchRow 'W1' 'cmdlet' 1 'enqueue' $rate 'jobs/s'
-    New-BenchRow 'W5' 'cmdlet' 1 'submit-loop' $rate 'calls/s'
-    New-BenchRow 'W5' 'cmdlet' 1 'submit-loop-per-call' (1000 / $rate) 'ms'
+    Row 'W1' 1 'enqueue' $rate 'jobs/s'
+    Row 'W5' 1 'submit-loop' $rate 'calls/s'
+    Row 'W5' 1 'submit-loop-per-call' (1000 / $rate) 'ms'
 
     # W5: the list a user runs most, on a queue with pending work.
     $perCall = Get-MedianMs { Get-TrainingJob -Database $db -Status Pending -First 20 } -Repeat $(if ($Quick) { 200 } else { 1000 })
-    New-BenchRow 'W5' 'cmdlet' 1 'get-first-20-pending' $perCall 'ms'
+    Row 'W5' 1 'get-first-20-pending' $perCall 'ms'
 
     # W2 / W5: objects piped into Submit-TrainingJob (the batch path).
     $n = if ($Quick) { 20000 } else { 100000 }
     $configs = foreach ($i in 1..$n) { @{ lr = 5e-5; epochs = 10 } }
-    $db = Join-Path $Work 'w2-cmdlet.db'
+    $db = & $NewDatabase 'w2-cmdlet'
     Initialize-JobQueue -Database $db | Out-Null
     $sw = [Diagnostics.Stopwatch]::StartNew()
     $configs | Submit-TrainingJob -Database $db -Type training | Out-Null
     $rate = $n / $sw.Elapsed.TotalSeconds
-    New-BenchRow 'W2' 'cmdlet' 1 'enqueue-batch' $rate 'jobs/s'
-    New-BenchRow 'W5' 'cmdlet' 1 'piped-batch' $rate 'jobs/s'
+    Row 'W2' 1 'enqueue-batch' $rate 'jobs/s'
+    Row 'W5' 1 'piped-batch' $rate 'jobs/s'
     Remove-Variable configs
 
     # W3: separate pwsh processes draining through Receive-TrainingJob / Complete-TrainingJob.
     $n = if ($Quick) { 600 } else { 2000 }
-    foreach ($workers in 1, 4, 16) {
-        $db = Join-Path $Work "w3-cmdlet-$workers.db"
+    foreach ($workers in $DrainWorkers) {
+        $db = & $NewDatabase "w3-cmdlet-$workers"
         1..$n | ForEach-Object { $config } | Submit-TrainingJob -Database $db -Type training | Out-Null
         $drain = Invoke-CmdletDrain -Root $Root -Database $db -Workers $workers -Work $Work
-        New-BenchRow 'W3' 'cmdlet' $workers 'drain' ($n / $drain.Seconds) 'jobs/s'
-        New-BenchRow 'W3' 'cmdlet' $workers 'duplicates' $drain.Duplicates 'jobs'
-        New-BenchRow 'W3' 'cmdlet' $workers 'missing' ($n - $drain.Distinct) 'jobs'
+        Row 'W3' $workers 'drain' ($n / $drain.Seconds) 'jobs/s'
+        Row 'W3' $workers 'duplicates' $drain.Duplicates 'jobs'
+        Row 'W3' $workers 'missing' ($n - $drain.Distinct) 'jobs'
     }
 
     # W5: a cold start: a new pwsh, import, one call.
-    $db = Join-Path $Work 'w5-cold.db'
+    $db = & $NewDatabase 'w5-cold'
     Initialize-JobQueue -Database $db | Out-Null
     $launcher = Get-PwshLauncher
     $psd1 = Join-Path $Root 'JobQueue.psd1'
@@ -78,7 +88,7 @@ function Invoke-CmdletBenchmarks([string] $Root, [string] $Work, [switch] $Quick
         & $launcher[0] @(@($launcher | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command',
                 "Import-Module '$psd1'; Get-JobQueueStatistics -Database '$db' | Out-Null"))
     } -Repeat $(if ($Quick) { 3 } else { 5 })
-    New-BenchRow 'W5' 'cmdlet' 1 'cold-start' $cold 'ms'
+    Row 'W5' 1 'cold-start' $cold 'ms'
 }
 
 function Invoke-CmdletDrain([string] $Root, [string] $Database, [int] $Workers, [string] $Work) {
@@ -127,26 +137,39 @@ Set-Content '$out' -Value (@("`$first `$last") + `$ids)
 }
 
 function Write-BenchReport($Rows, [string] $Path, [switch] $Quick, [string] $Commit, [TimeSpan] $Elapsed) {
+    # Floors are the raw-* rows; durability labels differ per backend (synchronous= for SQLite,
+    # synchronous_commit= for PostgreSQL), so each figure meets the floor of its own backend.
     $floor = @{}
-    foreach ($r in $Rows | Where-Object Level -EQ 'raw-sqlite') { $floor["$($r.Workload)|$($r.Workers)|$($r.Durability)"] = $r.Value }
+    foreach ($r in $Rows | Where-Object Level -Like 'raw-*') { $floor["$($r.Workload)|$($r.Workers)|$($r.Durability)"] = $r.Value }
+    $inv = [Globalization.CultureInfo]::InvariantCulture
     $lines = [Collections.Generic.List[string]]::new()
     $lines.Add("# Benchmark results ($(if ($Quick) { 'quick pass' } else { 'full run' }))")
     $lines.Add('')
     $lines.Add("Commit $Commit, $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC, $([Environment]::ProcessorCount) cores, " +
         "$([Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version), PowerShell $($PSVersionTable.PSVersion). " +
         "Took $([int]$Elapsed.TotalSeconds) s. Made by ``dotnet pwsh ./build.ps1 -Task Bench$(if ($Quick) { ' -Quick' })``.")
-    $lines.Add('')
-    $lines.Add('Ratio: the figure divided by the raw-SQLite floor measured in the same run (same file kind, same synchronous setting, same worker count).')
-    $lines.Add('')
-    $lines.Add('| workload | level | workers | metric | value | unit | ratio to floor | durability |')
-    $lines.Add('|---|---|---:|---|---:|---|---:|---|')
-    foreach ($r in $Rows) {
-        $key = "$($r.Workload)|$($r.Workers)|$($r.Durability)"
-        $ratio = if ($r.Level -ne 'raw-sqlite' -and $r.Unit -eq 'jobs/s' -and $floor.ContainsKey($key) -and $r.Metric -notin 'duplicates', 'missing') {
-            ($r.Value / $floor[$key]).ToString('0.00', [Globalization.CultureInfo]::InvariantCulture)
-        } else { '' }
-        $value = if ($r.Value -ge 100) { $r.Value.ToString('N0', [Globalization.CultureInfo]::InvariantCulture) } else { $r.Value.ToString('0.###', [Globalization.CultureInfo]::InvariantCulture) }
-        $lines.Add("| $($r.Workload) | $($r.Level) | $($r.Workers) | $($r.Metric) | $value | $($r.Unit) | $ratio | $($r.Durability) |")
+    $sections = @(
+        @{ Title = 'SQLite'; Rows = @($Rows | Where-Object Durability -NotLike 'synchronous_commit=*')
+            Text = 'Ratio: the figure divided by the raw-SQLite floor measured in the same run (same file kind, same synchronous setting, same worker count).' }
+        @{ Title = 'PostgreSQL'; Rows = @($Rows | Where-Object Durability -Like 'synchronous_commit=*')
+            Text = 'A throwaway PostgreSQL server on loopback (fsync on). Ratio: the figure divided by the raw-Npgsql floor measured in the same run (same server, same synchronous_commit, same worker count). NORMAL maps to synchronous_commit=off, FULL to on.' }
+    )
+    foreach ($section in $sections | Where-Object { $_.Rows.Count }) {
+        $lines.Add('')
+        $lines.Add("## $($section.Title)")
+        $lines.Add('')
+        $lines.Add($section.Text)
+        $lines.Add('')
+        $lines.Add('| workload | level | workers | metric | value | unit | ratio to floor | durability |')
+        $lines.Add('|---|---|---:|---|---:|---|---:|---|')
+        foreach ($r in $section.Rows) {
+            $key = "$($r.Workload)|$($r.Workers)|$($r.Durability)"
+            $ratio = if ($r.Level -notlike 'raw-*' -and $r.Unit -eq 'jobs/s' -and $floor.ContainsKey($key) -and $r.Metric -notin 'duplicates', 'missing') {
+                ($r.Value / $floor[$key]).ToString('0.00', $inv)
+            } else { '' }
+            $value = if ($r.Value -ge 100) { $r.Value.ToString('N0', $inv) } else { $r.Value.ToString('0.###', $inv) }
+            $lines.Add("| $($r.Workload) | $($r.Level) | $($r.Workers) | $($r.Metric) | $value | $($r.Unit) | $ratio | $($r.Durability) |")
+        }
     }
     $lines | Set-Content $Path -Encoding utf8
 }

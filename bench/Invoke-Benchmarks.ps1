@@ -19,7 +19,7 @@ try {
     Write-Step 'Engine level and raw-SQLite floor (W1, W2, W3, W6)'
     $harness = Join-Path $Root 'out/bench/JobQueue.Bench.dll'
     Invoke-Native dotnet build (Join-Path $PSScriptRoot 'JobQueue.Bench/JobQueue.Bench.csproj') -c Release -o (Join-Path $Root 'out/bench') --nologo -v quiet
-    $harnessArgs = @($harness, '--work', $work, '--w6-path', (Join-Path $work 'w6.db'))
+    $harnessArgs = @($harness, '--work', $work, '--w6-keep', (Join-Path $work 'w6.db'))
     if ($Quick) { $harnessArgs += '--quick' }
     & dotnet @harnessArgs | ForEach-Object {
         Write-Host "  $_"

@@ -299,19 +299,6 @@ Describe 'Claiming on PostgreSQL from many processes' -ForEach @(Get-PostgresTes
         @($claims | Sort-Object -Unique).Count | Should -Be 400
         (Get-JobQueueStatistics -Database $db).Completed | Should -Be 400
     }
-
-    It 'drains with 1, 4 and 16 claimer processes (throughput printed, not asserted)' {
-        foreach ($claimers in 1, 4, 16) {
-            $db = New-PostgresTestDatabase
-            $drain = Invoke-Drain -Database $db -Claimers $claimers -Jobs 1000
-            @($drain.Claims.JobId | Sort-Object -Unique).Count | Should -Be 1000
-            (Get-JobQueueStatistics -Database $db).Completed | Should -Be 1000
-            # The load average says how busy the (shared) machine was while measuring.
-            $load = if (Test-Path /proc/loadavg) { (Get-Content /proc/loadavg).Split(' ')[0] } else { '?' }
-            Write-Host ('    PostgreSQL drain: {0,2} claimer processes, {1} jobs in {2:0.00} s = {3:0} jobs/s ({4} CPUs, load average {5})' -f
-                $claimers, $drain.Jobs, $drain.Seconds, $drain.JobsPerSecond, [Environment]::ProcessorCount, $load)
-        }
-    }
 }
 
 Describe 'Backup-JobQueue of a PostgreSQL queue' -ForEach @(Get-PostgresTestServer) {

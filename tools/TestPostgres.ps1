@@ -26,7 +26,9 @@ function Get-FreeLoopbackPort {
 
 function Start-TestPostgres {
     # Returns an object describing the running server, or $null (with a line saying why) when
-    # PostgreSQL cannot be started here; the tests then run on SQLite only.
+    # PostgreSQL cannot be started here; the tests then run on SQLite only. -Durable keeps the
+    # server's defaults for fsync and full-page writes (for benchmarks: commits really reach the disk).
+    param([switch] $Durable)
     if ($IsWindows) { Write-Host 'PostgreSQL tests: not run on Windows; running the SQLite backend only.'; return $null }
     $bin = Find-PostgresBin
     if (-not $bin) {
@@ -63,9 +65,10 @@ function Start-TestPostgres {
             'host all all ::1/128 trust'
         )
         # fsync off: a throwaway cluster, and CREATE DATABASE per test stays fast.
+        $durability = if ($Durable) { '' } else { ' -c fsync=off -c full_page_writes=off' }
         for ($try = 1; $try -le 3; $try++) {
             $server.Port = Get-FreeLoopbackPort
-            $options = "-p $($server.Port) -k $root -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB"
+            $options = "-p $($server.Port) -k $root -c listen_addresses=127.0.0.1$durability -c max_connections=300 -c shared_buffers=64MB"
             $start = @($runAs) + @((Join-Path $bin 'pg_ctl'), '-D', $server.Data, '-l', (Join-Path $root 'server.log'), '-w', '-t', '60', '-o', $options, 'start')
             $null = & $start[0] @($start | Select-Object -Skip 1) 2>&1
             if ($LASTEXITCODE -eq 0) { break }
