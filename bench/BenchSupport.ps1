@@ -140,7 +140,7 @@ function Write-BenchReport($Rows, [string] $Path, [switch] $Quick, [string] $Com
     # Floors are the raw-* rows; durability labels differ per backend (synchronous= for SQLite,
     # synchronous_commit= for PostgreSQL), so each figure meets the floor of its own backend.
     $floor = @{}
-    foreach ($r in $Rows | Where-Object Level -Like 'raw-*') { $floor["$($r.Workload)|$($r.Workers)|$($r.Durability)"] = $r.Value }
+    foreach ($r in $Rows | Where-Object { $_.Level -like 'raw-*' -and $_.Unit -eq 'jobs/s' }) { $floor["$($r.Workload)|$($r.Workers)|$($r.Durability)"] = $r.Value }
     $inv = [Globalization.CultureInfo]::InvariantCulture
     $lines = [Collections.Generic.List[string]]::new()
     $lines.Add("# Benchmark results ($(if ($Quick) { 'quick pass' } else { 'full run' }))")
