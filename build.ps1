@@ -12,6 +12,7 @@
         dotnet pwsh ./build.ps1 -Task Demo      # build, then a real session on a temporary SQLite database
         dotnet pwsh ./build.ps1 -Task Help      # the MAML help from docs/en-US
         dotnet pwsh ./build.ps1 -Task Chaos -Minutes 10 -Seed 7   # build, then the chaos run (Linux)
+        dotnet pwsh ./build.ps1 -Task Chaos -Minutes 10 -Seed 7 -Backend PostgreSQL
 
 .PARAMETER Task
     Build, Test, Help, Demo, Bench, Chaos or Clean.
@@ -27,6 +28,11 @@
 
 .PARAMETER Seed
     With -Task Chaos: the seed of the random choices (kills, restarts, submissions).
+
+.PARAMETER Backend
+    With -Task Chaos: the queue's backend, SQLite (default: one file) or PostgreSQL (a new
+    database on the server of $env:JOBQUEUE_TEST_POSTGRES, else on a throwaway server started
+    for the run from the installed PostgreSQL binaries).
 #>
 [CmdletBinding()]
 param(
@@ -41,7 +47,10 @@ param(
 
     [double] $Minutes = 1,
 
-    [int] $Seed = 1
+    [int] $Seed = 1,
+
+    [ValidateSet('SQLite', 'PostgreSQL')]
+    [string] $Backend = 'SQLite'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -143,7 +152,7 @@ function Invoke-Chaos {
     # A fresh pwsh: the runner imports the module just built.
     $launcher = Get-PwshLauncher
     $arguments = @($launcher | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Chaos.ps1'),
-        '-Minutes', $Minutes, '-Seed', $Seed)
+        '-Minutes', $Minutes, '-Seed', $Seed, '-Backend', $Backend)
     & $launcher[0] @arguments
     if ($LASTEXITCODE -ne 0) { throw "The chaos run found violations or failed (exit code $LASTEXITCODE)." }
 }

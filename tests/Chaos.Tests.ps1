@@ -1,11 +1,13 @@
 # The short chaos run (tools/Chaos.ps1): about a minute of workers, a scheduler, a submitter and a
 # cancelling user on one queue while workers and trainers are SIGKILLed; every invariant must hold.
+# It runs on each backend: on PostgreSQL in a new database of the test run's server.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 }
 
-Describe 'Chaos run' -Skip:(-not $IsLinux) {
+Describe 'Chaos run on <_>' -ForEach (Get-TestBackend) -Skip:(-not $IsLinux) {
     BeforeAll {
+        $Backend = $_
         . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
         $out = Join-Path ([IO.Path]::GetTempPath()) ("jq-chaos-test-" + [guid]::NewGuid().ToString('N').Substring(0, 12))
         New-Item -ItemType Directory -Force $out | Out-Null
@@ -13,7 +15,7 @@ Describe 'Chaos run' -Skip:(-not $IsLinux) {
         $psi = [Diagnostics.ProcessStartInfo]::new($launcher[0])
         foreach ($a in ($launcher | Select-Object -Skip 1)) { $psi.ArgumentList.Add($a) }
         foreach ($a in '-NoProfile', '-NonInteractive', '-File', (Join-Path $script:RepoRoot 'tools/Chaos.ps1'),
-            '-Minutes', '1', '-Seed', '7', '-OutFolder', $out) { $psi.ArgumentList.Add($a) }
+            '-Minutes', '1', '-Seed', '7', '-Backend', $Backend, '-OutFolder', $out) { $psi.ArgumentList.Add($a) }
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
         $run = [Diagnostics.Process]::Start($psi)
@@ -38,8 +40,12 @@ Describe 'Chaos run' -Skip:(-not $IsLinux) {
     }
 
     It 'finds no violation of the invariants' {
+        $summary.Backend | Should -Be $Backend
         $summary.Violations | Should -Be 0 -Because ($summary.ViolationDetails -join "`n")
+        # PRAGMA integrity_check on SQLite, pg_amcheck on PostgreSQL.
         $summary.Integrity | Should -Be 'ok'
+        # The statistics agree with COUNT(*), running jobs have leases, no log line is orphaned.
+        $summary.Consistency | Should -Be 'ok'
         $summary.Pending + $summary.Running | Should -Be 0 -Because 'the drain leaves every job in a final state'
     }
 

@@ -13,9 +13,9 @@
 # Stored rows run on a queue of their own (Setup makes the jobs they need); the others run on a
 # small seeded queue whose snapshot is compared before and after.
 #
-# To cover a new cmdlet (the schedule and worker cmdlets): Register-HostileTarget for each of its
-# parameters, Add-HostileRows for the values, and an entry in $DatabaseCalls so its -Database is
-# fed the bad paths too.
+# To cover a new cmdlet: Register-HostileTarget for each of its parameters, Add-HostileRows for the
+# values, and an entry in $DatabaseCalls so its -Database is fed the bad paths too. The schedule
+# and worker cmdlets are in HostileInput.Schedules.Cases.ps1.
 
 $script:HostileTargets = @{}
 $script:HostileRows = [Collections.Generic.List[hashtable]]::new()
@@ -407,6 +407,9 @@ $script:DatabasePathRows = @{
     'DriveNotFound/ObjectNotFound'                = , 'MissingDrive'
     'ParameterArgumentValidationError/InvalidData' = 'Empty', 'Null'
 }
+
+# The schedule and worker cmdlets.
+. (Join-Path $PSScriptRoot 'HostileInput.Schedules.Cases.ps1')
 
 function Get-HostileCaseGroups {
     # The rows grouped by cmdlet, for Pester's -ForEach.

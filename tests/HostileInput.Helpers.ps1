@@ -118,6 +118,58 @@ function New-HostileValues {
     $v.JsonLoneKey = '{"\udc00":1}'
     $v.JsonBom = "`u{FEFF}{}"
     $v.JsonRawControl = "{""a"":""tab`there""}"
+    # Schedules: cron expressions, names, time zones, moments.
+    $v.CronMinutely = '* * * * *'
+    $v.CronYearly = '@yearly'
+    $v.CronLeapDay = '0 0 29 2 *'
+    $v.CronBlanks = "  0`t 3  * *   * "
+    $v.CronNever = '0 0 30 2 *'
+    $v.CronMinute61 = '61 * * * *'
+    $v.CronSeconds = '* * * * * *'
+    $v.CronReboot = '@reboot'
+    $v.CronStepZero = '*/0 * * * *'
+    $v.CronHugeStep = '0-59/1000 * * * *'
+    $v.CronNthSixth = '0 0 ? * MON#6'
+    $v.CronTooLong = ('* ' * 100).Trim()
+    $v.ScheduleName = 'nightly-retrain.v2_x'
+    $v.ScheduleNameUpper = 'NIGHTLY-Retrain.V3'
+    $v.ScheduleName128 = 's' + 'x' * 127
+    $v.ScheduleName129 = 's' + 'x' * 128
+    $v.SeedSchedulePattern = 'seed-*'
+    $v.ZoneUtc = 'UTC'
+    $v.ZoneUtcLower = 'utc'
+    $v.ZoneBerlin = 'Europe/Berlin'
+    $v.ZoneGmtMinus14 = 'Etc/GMT-14'
+    $v.ZoneGmtPlus14 = 'Etc/GMT+14'
+    $v.ZoneWindows = 'Pacific Standard Time'
+    $v.ZoneTrailingBlank = 'Europe/London '
+    $v.ZoneTraversal = '../../../../etc/passwd'
+    $v.ZoneAbsolute = '/etc/localtime'
+    $v.ZoneOffset = 'UTC+01:00'
+    $v.ZoneLocal = 'Local'
+    $v.DtoMin = [datetimeoffset]::MinValue
+    $v.DtoMax = [datetimeoffset]::MaxValue
+    $v.RunAll = 'RunAll'
+    $v.Queue = 'Queue'
+    # Workers: ids, GPU lists, durations, handlers, states.
+    $v.WorkerId200 = 'w' * 200
+    $v.GpuOne = [int[]]@(0)
+    $v.GpuMany = [int[]](0..1023)
+    $v.GpuHigh = [int[]]@([int]::MaxValue)
+    $v.GpuNegative = [int[]]@(3, -1)
+    $v.GpuRepeated = [int[]]@(1, 2, 1)
+    $v.GpuEmpty = [int[]]@()
+    $v.TsSecond = [timespan]::FromSeconds(1)
+    $v.TsDay = [timespan]::FromHours(24)
+    $v.TsDayAndTick = [timespan]::FromHours(24) + [timespan]::FromTicks(1)
+    $v.HandlerNumber = @{ training = 5 }
+    $v.HandlerEmptyText = @{ training = '' }
+    $v.HandlerEmptyVector = @{ training = @() }
+    $v.HandlerEmptyProgram = @{ training = @('', 'x') }
+    $v.HandlerHashtable = @{ training = @{ a = 1 } }
+    $v.HandlerObjects = @{ training = @('python', (Get-Date)) }
+    $v.HandlerBadType = @{ 'bad type' = 'python' }
+    $v.StateStopped = 'Stopped'
     # Paths.
     $v.FolderPath = New-Item -ItemType Directory -Force (Join-Path $Folder 'a-folder') | ForEach-Object FullName
     $regular = Join-Path $Folder 'regular.txt'; Set-Content -LiteralPath $regular 'plain text'
@@ -177,10 +229,20 @@ function New-HostileRunning([string] $Database, [int] $MaxRetries = 0) {
 }
 
 function New-HostileSeed {
-    # The small queue that rejected and accepted cases run against: one job in each state, some
-    # named for the -Name filters, each with a log line. Returns the ids as the case context.
+    # The small queue that rejected and accepted cases run against: a stopped worker, an enabled
+    # and a disabled schedule, one job in each state, some named for the -Name filters, each with
+    # a log line. Returns the ids as the case context.
     param([Parameter(Mandatory)] [string] $Database)
+    # The worker first: it rescues expired leases, and the running job below must stay running.
+    Start-JobWorker -Database $Database -WorkerId 'seed-worker' -Type (New-UniqueType) -ExitWhenEmpty -PollInterval 0:0:0.2 | Out-Null
+    $daily = New-JobSchedule -Database $Database -Name 'seed-daily' -Type training -Cron '0 3 * * *' -TimeZone 'Europe/Berlin'
+    $off = New-JobSchedule -Database $Database -Name 'seed-off' -Type evaluation -Cron '@weekly' -Disabled
     $ctx = New-HostilePending $Database
+    $ctx.WorkerId = 'seed-worker'
+    $ctx.ScheduleName = $daily.Name
+    $ctx.ScheduleNameUpper = $daily.Name.ToUpperInvariant()
+    $ctx.ScheduleId = $daily.ScheduleId
+    $ctx.DisabledScheduleName = $off.Name
     foreach ($name in 'run1', 'run2', 'run[1]', "'; DROP TABLE jobs; --", '100% _under_ \%', "`u{1F680}`u{1F525} ok `u{1F469}`u{200D}`u{1F4BB}") {
         Submit-TrainingJob -Database $Database -Type seednamed -Name $name | Out-Null
     }
@@ -240,8 +302,8 @@ function Read-Sqlite3Texts {
 
 function Get-QueueSnapshot {
     # Everything a user could see of a queue, as text: every job with every stored field, every
-    # log line and the statistics; for SQLite also a hash of the database file and its
-    # write-ahead log, which any write at all would change. Equal snapshots: nothing changed.
+    # log line, the statistics, every schedule and every worker; for SQLite also a hash of the
+    # database file and its write-ahead log, which any write at all would change. Equal snapshots: nothing changed.
     param([Parameter(Mandatory)] [string] $Database, [Parameter(Mandatory)] [string] $Backend)
     $fields = 'JobId', 'Name', 'JobType', 'Status', 'Priority', 'ConfigJson', 'Command', 'CreatedAt', 'StartedAt',
     'CompletedAt', 'ErrorMessage', 'WorkerId', 'RetryCount', 'MaxRetries', 'ExitCode', 'Timeout', 'GpuCount', 'Gpus',
@@ -250,6 +312,8 @@ function Get-QueueSnapshot {
     $lines = @($jobs | Select-Object $fields | ForEach-Object { ConvertTo-Json $_ -Compress -Depth 3 })
     $lines += $jobs | Get-TrainingJobLog | ForEach-Object { '{0} {1} {2:o} {3} {4} {5}' -f $_.JobId, $_.LogId, $_.Timestamp, $_.Level, $_.Attempt, $_.Message }
     $lines += Get-JobQueueStatistics -Database $Database | ConvertTo-Json -Compress -Depth 3
+    $lines += Get-JobSchedule -Database $Database | Select-Object * -ExcludeProperty Database, Config | ForEach-Object { ConvertTo-Json $_ -Compress -Depth 3 }
+    $lines += Get-JobWorker -Database $Database | Select-Object * -ExcludeProperty Database | ForEach-Object { ConvertTo-Json $_ -Compress -Depth 3 }
     if ($Backend -eq 'SQLite') {
         $lines += foreach ($file in $Database, "$Database-wal") {
             if (Test-Path -LiteralPath $file) { "$file $((Get-FileHash -LiteralPath $file).Hash)" }

@@ -1,4 +1,5 @@
-# Every parameter of every cmdlet fed with nasty values (the table is HostileInput.Cases.ps1):
+# Every parameter of every cmdlet fed with nasty values (the table is HostileInput.Cases.ps1 and
+# HostileInput.Schedules.Cases.ps1):
 # each is stored and returned byte for byte, or rejected with its documented error and the queue
 # left unchanged; never an unhandled exception.
 BeforeDiscovery {
@@ -26,7 +27,7 @@ AfterAll {
     Write-Host ('  {0,-40} {1,5}' -f 'total', ($HostileCounts.Values | Measure-Object -Sum).Sum)
 }
 
-Describe 'Hostile input to the job cmdlets (<_>)' -ForEach (Get-TestBackend) {
+Describe 'Hostile input to the cmdlets (<_>)' -ForEach (Get-TestBackend) {
     BeforeAll {
         $Backend = $_
         $Folder = Join-Path ([IO.Path]::GetTempPath()) ('jq-hostile-' + [guid]::NewGuid().ToString('N').Substring(0, 12))

@@ -1,5 +1,78 @@
 # The invariants of the chaos run (tools/Chaos.ps1). Dot-source it; the JobQueue module must be imported.
 
+function Get-ChaosPostgresParts([string] $ConnectionString) {
+    # The parts of an Npgsql connection string that psql needs (Host, Port, Username, Database).
+    $parts = @{ Host = '127.0.0.1'; Port = '5432'; Username = 'postgres'; Database = 'postgres' }
+    foreach ($pair in $ConnectionString -split ';') {
+        if ($pair -match '^\s*([^=]+?)\s*=\s*(.*?)\s*$') {
+            $name, $value = $Matches[1], $Matches[2]
+            $key = switch -Regex ($name) { '^(?i)(host|server)$' { 'Host' } '^(?i)port$' { 'Port' } '^(?i)(username|user id|user)$' { 'Username' } '^(?i)database$' { 'Database' } default { $null } }
+            if ($key) { $parts[$key] = $value }
+        }
+    }
+    $parts
+}
+
+function Test-ChaosPostgres([string] $Database) { $Database -match '(?i)(^|;)\s*(Host|Server)\s*=' }
+
+function Invoke-ChaosSql {
+    # Runs SQL on the queue with the backend's own shell (sqlite3, or psql from $PostgresBin as
+    # the connection string's user): a reader independent of the module. Rows come back as
+    # tab-separated lines (wrap the call in @() for a list).
+    param([Parameter(Mandatory)] [string] $Database, [Parameter(Mandatory)] [string] $Sql, [string] $PostgresBin)
+    if (Test-ChaosPostgres $Database) {
+        $p = Get-ChaosPostgresParts $Database
+        $out = & (Join-Path $PostgresBin 'psql') -X -q -A -t -F "`t" -v ON_ERROR_STOP=1 -h $p.Host -p $p.Port -U $p.Username -d $p.Database -c $Sql 2>&1
+    } else {
+        $out = & sqlite3 -batch -separator "`t" $Database $Sql 2>&1
+    }
+    if ($LASTEXITCODE -ne 0) { throw "SQL on the chaos queue failed ($LASTEXITCODE): $out" }
+    $out | ForEach-Object { "$_" }
+}
+
+function Test-ChaosStorage {
+    # What a user would notice if the store were damaged, on either backend: the statistics
+    # counters (kept by triggers) agree with a COUNT(*) of the jobs by type and status; every
+    # running job has a worker and a lease; no log line belongs to a job that does not exist.
+    # Returns the problems found (none: an empty list).
+    param([Parameter(Mandatory)] [string] $Database, [string] $PostgresBin)
+    $problems = [Collections.Generic.List[string]]::new()
+    $counted = @{}
+    foreach ($row in Invoke-ChaosSql $Database 'SELECT job_type, status, count(*) FROM jobs GROUP BY job_type, status' -PostgresBin $PostgresBin) {
+        $type, $status, $n = $row -split "`t"
+        $counted["$type/$status"] = [long]$n
+    }
+    $stats = Get-JobQueueStatistics -Database $Database
+    foreach ($status in 'Pending', 'Running', 'Completed', 'Failed', 'Cancelled') {
+        $n = ($counted.Keys | Where-Object { $_ -like "*/$($status.ToLowerInvariant())" } | ForEach-Object { $counted[$_] } | Measure-Object -Sum).Sum
+        if ([long]$stats.$status -ne [long]$n) { $problems.Add("statistics say $($stats.$status) $status jobs, COUNT(*) says $n") }
+    }
+    $total = ($counted.Values | Measure-Object -Sum).Sum
+    if ([long]$stats.Total -ne [long]$total) { $problems.Add("statistics say $($stats.Total) jobs in all, COUNT(*) says $total") }
+    foreach ($t in $stats.ByType) {
+        foreach ($status in 'Pending', 'Running', 'Completed', 'Failed', 'Cancelled') {
+            $n = [long]$counted["$($t.JobType)/$($status.ToLowerInvariant())"]
+            if ([long]$t.$status -ne $n) { $problems.Add("statistics say $($t.$status) $status jobs of type $($t.JobType), COUNT(*) says $n") }
+        }
+    }
+    $unowned = @(Invoke-ChaosSql $Database "SELECT job_id FROM jobs WHERE status = 'running' AND (worker_id IS NULL OR lease_expires_at IS NULL)" -PostgresBin $PostgresBin)
+    if ($unowned.Count) { $problems.Add("running jobs without a worker or lease: $($unowned -join ', ')") }
+    $orphans = [long](Invoke-ChaosSql $Database 'SELECT count(*) FROM job_logs l WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = l.job_id)' -PostgresBin $PostgresBin | Select-Object -First 1)
+    if ($orphans -ne 0) { $problems.Add("$orphans log lines belong to no job") }
+    , $problems
+}
+
+function Test-ChaosIntegrity {
+    # The backend's own check of its files: PRAGMA integrity_check on SQLite; on PostgreSQL
+    # pg_amcheck (the amcheck extension: heap pages and B-tree indexes of the queue's database).
+    param([Parameter(Mandatory)] [string] $Database, [string] $PostgresBin)
+    if (-not (Test-ChaosPostgres $Database)) { return (& sqlite3 $Database 'PRAGMA integrity_check;') -join ' ' }
+    $p = Get-ChaosPostgresParts $Database
+    $out = & (Join-Path $PostgresBin 'pg_amcheck') -h $p.Host -p $p.Port -U $p.Username -d $p.Database --install-missing --heapallindexed 2>&1
+    if ($LASTEXITCODE -eq 0 -and -not ($out -join '').Trim()) { return 'ok' }
+    "pg_amcheck exit $LASTEXITCODE : $($out -join ' ')"
+}
+
 function Read-ChaosAttempts {
     # One record per attempt file: job, attempt, pid, start (ns), last seen (ns: end, else the last
     # tick, else start), exit (null when killed), log lines written (N).
@@ -31,7 +104,9 @@ function Test-ChaosInvariants {
         [Parameter(Mandatory)] [string] $AttemptsFolder,
         [Parameter(Mandatory)] [string] $SubmittedFile,
         [string] $UserActionsFile,
-        [object[]] $Schedules = @()
+        [object[]] $Schedules = @(),
+        # The bin folder of PostgreSQL (psql, pg_amcheck), for a queue on PostgreSQL.
+        [string] $PostgresBin
     )
     $violations = [Collections.Generic.List[string]]::new()
     $jobs = @{}
@@ -143,8 +218,10 @@ function Test-ChaosInvariants {
         }
     }
 
-    $integrity = (& sqlite3 $Database 'PRAGMA integrity_check;') -join ' '
-    if ($integrity -ne 'ok') { $violations.Add("PRAGMA integrity_check: $integrity") }
+    $integrity = Test-ChaosIntegrity -Database $Database -PostgresBin $PostgresBin
+    if ($integrity -ne 'ok') { $violations.Add("integrity check: $integrity") }
+    $storage = Test-ChaosStorage -Database $Database -PostgresBin $PostgresBin
+    foreach ($problem in $storage) { $violations.Add("store: $problem") }
 
     $statusCounts = [ordered]@{}
     foreach ($s in 'Pending', 'Running', 'Completed', 'Failed', 'Cancelled') { $statusCounts[$s] = @($jobs.Values | Where-Object { "$($_.Status)" -eq $s }).Count }
@@ -164,6 +241,7 @@ function Test-ChaosInvariants {
             Cancels = @($actions | Where-Object { $_ -like 'cancel *' }).Count
             Restarts = @($actions | Where-Object { $_ -like 'restart *' }).Count
             Integrity = $integrity
+            Consistency = if ($storage.Count) { $storage -join '; ' } else { 'ok' }
         }
     }
 }

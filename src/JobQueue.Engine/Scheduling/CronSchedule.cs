@@ -87,10 +87,28 @@ public sealed class CronSchedule
     /// 03:00), which would make a pass at that very moment skip it.
     /// </remarks>
     public DateTimeOffset? NextOnOrAfter(DateTimeOffset from) =>
-        ToUtc(_cron.GetNextOccurrence(from.UtcDateTime.AddTicks(-1), Zone, inclusive: false));
+        from.UtcTicks == DateTime.MinValue.Ticks
+            ? Next(DateTime.MinValue, inclusive: true)
+            : Next(from.UtcDateTime.AddTicks(-1), inclusive: false);
 
     /// <summary>The first occurrence strictly after <paramref name="after"/>.</summary>
-    public DateTimeOffset? NextAfter(DateTimeOffset after) => ToUtc(_cron.GetNextOccurrence(after.UtcDateTime, Zone, inclusive: false));
+    public DateTimeOffset? NextAfter(DateTimeOffset after) => Next(after.UtcDateTime, inclusive: false);
+
+    /// <summary>
+    /// Cronos' search, with the end of the calendar as "no next occurrence": near 9999-12-31 it
+    /// throws instead of returning null (seen with -Now [datetime]::MaxValue).
+    /// </summary>
+    private DateTimeOffset? Next(DateTime fromUtc, bool inclusive)
+    {
+        try
+        {
+            return ToUtc(_cron.GetNextOccurrence(DateTime.SpecifyKind(fromUtc, DateTimeKind.Utc), Zone, inclusive));
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The occurrences from <paramref name="from"/> to <paramref name="to"/>, both inclusive, oldest first.</summary>
     /// <remarks>Stepped with <see cref="NextOnOrAfter"/>, for the same reason.</remarks>

@@ -24,6 +24,12 @@ public sealed class FiringPlan
     /// <summary>Due occurrences more than the misfire threshold late: missed while no scheduler ran.</summary>
     public int Late { get; init; }
 
+    /// <summary>
+    /// More occurrences fell due than one pass counts (<see cref="FiringPlanner.ScanLimit"/>): Due, Late
+    /// and Missed are lower bounds; the most recent occurrences were still found and handled.
+    /// </summary>
+    public bool CountsAreLowerBounds { get; init; }
+
     /// <summary>Late occurrences that the MisfirePolicy (or the RunAll cap) dropped.</summary>
     public int Missed { get; init; }
 
@@ -59,6 +65,9 @@ public sealed class FiringPlan
 /// </summary>
 public static class FiringPlanner
 {
+    /// <summary>The most due occurrences one pass steps through one by one (about a minute-by-minute cron's 70 days).</summary>
+    public const int ScanLimit = 100_000;
+
     public static FiringPlan Plan(DueSchedule due, DateTimeOffset now, ScheduleActivity? activity)
     {
         var schedule = due.Schedule;
@@ -69,13 +78,44 @@ public static class FiringPlanner
         var count = 0;
         var late = 0;
         var recent = new Queue<DateTimeOffset>();
+        var truncated = false;
         foreach (var occurrence in cron.Between(due.NextRun, now))
         {
+            if (count == ScanLimit)
+            {
+                truncated = true;
+                break;
+            }
             first ??= occurrence;
             count++;
             if (occurrence < onTimeFrom) late++;
             recent.Enqueue(occurrence);
             if (recent.Count > ScheduleFiring.RunAllCap) recent.Dequeue();
+        }
+        if (truncated)
+        {
+            // Millions of occurrences fell due (a -Now or -StartAt years away from the stored next
+            // run): stepping through each would keep the pass busy for minutes or hours. The most
+            // recent ones, which are all any policy runs, lie in a window before now twice as long
+            // as the last RunAllCap occurrences scanned (at least twice the misfire threshold); the
+            // ones between are missed and not counted one by one.
+            var span = recent.Last() - recent.Peek();
+            var window = span + span > ScheduleFiring.MisfireThreshold + ScheduleFiring.MisfireThreshold
+                ? span + span
+                : ScheduleFiring.MisfireThreshold + ScheduleFiring.MisfireThreshold;
+            var tailFrom = now.UtcTicks - window.Ticks > recent.Last().UtcTicks ? now - window : recent.Last().AddTicks(1);
+            recent.Clear();
+            foreach (var occurrence in cron.Between(tailFrom, now))
+            {
+                count++;
+                if (occurrence < onTimeFrom) late++;
+                recent.Enqueue(occurrence);
+                if (recent.Count > ScheduleFiring.RunAllCap) recent.Dequeue();
+            }
+            if (recent.Count == 0)
+            {
+                return new FiringPlan { Schedule = schedule, NextRun = cron.NextAfter(now), Due = count, FirstDue = first, Late = late, Missed = late, CountsAreLowerBounds = true };
+            }
         }
         if (count == 0)
         {
@@ -87,17 +127,17 @@ public static class FiringPlanner
         var active = activity?.HasActiveRun == true;
         if (active && schedule.OverlapPolicy == OverlapPolicy.Skip)
         {
-            return new FiringPlan { Schedule = schedule, NextRun = nextRun, Due = count, FirstDue = first, LastDue = latest, SkippedForOverlap = count };
+            return new FiringPlan { Schedule = schedule, NextRun = nextRun, Due = count, FirstDue = first, LastDue = latest, SkippedForOverlap = count, CountsAreLowerBounds = truncated };
         }
         if (active && schedule.OverlapPolicy == OverlapPolicy.Queue)
         {
-            return new FiringPlan { Schedule = schedule, NextRun = due.NextRun, Due = count, FirstDue = first, LastDue = latest, Held = true };
+            return new FiringPlan { Schedule = schedule, NextRun = due.NextRun, Due = count, FirstDue = first, LastDue = latest, Held = true, CountsAreLowerBounds = truncated };
         }
 
         var waited = schedule.OverlapPolicy == OverlapPolicy.Queue && activity?.LastEndedAt > first;
         if (waited)
         {
-            return new FiringPlan { Schedule = schedule, Occurrences = new[] { latest }, NextRun = nextRun, Due = count, FirstDue = first, LastDue = latest, Folded = count - 1 };
+            return new FiringPlan { Schedule = schedule, Occurrences = new[] { latest }, NextRun = nextRun, Due = count, FirstDue = first, LastDue = latest, Folded = count - 1, CountsAreLowerBounds = truncated };
         }
 
         var onTime = recent.Where(o => o >= onTimeFrom).ToList();
@@ -125,6 +165,7 @@ public static class FiringPlanner
             Late = late,
             Missed = missed,
             SkippedForOverlap = skipped,
+            CountsAreLowerBounds = truncated,
         };
     }
 }

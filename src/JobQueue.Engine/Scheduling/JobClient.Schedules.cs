@@ -9,7 +9,8 @@ public sealed partial class JobClient
 {
     public const int MaxScheduleNameLength = 128;
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,127}$")]
+    // \z, not $: $ also matches before a final newline, which let "nightly\n" through.
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_.-]{0,127}\z")]
     private static partial Regex ScheduleNamePattern();
 
     public static void ValidateScheduleName(string? name)
@@ -30,8 +31,10 @@ public sealed partial class JobClient
     public static ScheduleDefinition Validate(ScheduleDefinition definition, out CronSchedule cron)
     {
         ValidateScheduleName(definition.Name);
+        // An empty vector means no command (Set-JobSchedule -Command @() removes it), not a command without a program.
+        var command = definition.Command is { Count: > 0 } given ? given : null;
         Validate(new NewJob(definition.JobType, "{}", definition.Priority, definition.MaxRetries, null,
-            definition.Command, definition.Timeout, definition.GpuCount));
+            command, definition.Timeout, definition.GpuCount));
         if (!Enum.IsDefined(definition.MisfirePolicy) || !Enum.IsDefined(definition.OverlapPolicy))
         {
             throw new JobQueueException(ErrorKind.InvalidArgument, "Unknown misfire or overlap policy.", null);
@@ -47,7 +50,7 @@ public sealed partial class JobClient
             ConfigJson = ConfigJson.NormalizeObject(definition.ConfigJson),
             Expression = cron.Expression,
             TimeZone = cron.ZoneId,
-            Command = definition.Command is { Count: > 0 } command ? command : null,
+            Command = command,
         };
     }
 

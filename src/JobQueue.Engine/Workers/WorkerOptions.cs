@@ -55,8 +55,15 @@ public sealed class WorkerOptions
     {
         if (string.IsNullOrWhiteSpace(WorkerId) || WorkerId.Length > 200)
         {
-            throw Invalid("The worker id must be 1 to 200 characters.", WorkerId, "InvalidWorkerId");
+            throw Invalid("The worker id must be 1 to 200 characters, not only blanks.", WorkerId, "InvalidWorkerId");
         }
+        if (WorkerId.Contains('\0'))
+        {
+            // Jobs' processes get the id in JOBQUEUE_WORKER_ID, and no environment variable can hold a NUL.
+            throw Invalid("The worker id must not contain a NUL character: the jobs' processes get it in JOBQUEUE_WORKER_ID, which cannot hold one.", null, "InvalidWorkerId");
+        }
+        // Checked here, before the worker registers: text that cannot be stored exactly must not reach the workers table.
+        TextRules.Validate(WorkerId, "worker id");
         if (Types is not null)
         {
             foreach (var type in Types) JobClient.ValidateJobType(type);

@@ -44,7 +44,7 @@ public sealed class GetJobScheduleCommand : JobQueuePipelineCommand
         var seen = new HashSet<long>();
         foreach (var name in Name)
         {
-            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
+            var pattern = ParseWildcard(name);
             var matches = all.Where(s => pattern.IsMatch(s.Name)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {

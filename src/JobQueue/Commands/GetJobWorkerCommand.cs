@@ -32,13 +32,13 @@ public sealed class GetJobWorkerCommand : JobQueueCommand
 /// <summary>Matches worker ids (with wildcards) the way Get-Process matches names: an exact id that matches nothing is an error.</summary>
 internal static class WorkerSelection
 {
-    public static IEnumerable<JobWorker> Select(IReadOnlyList<JobWorker> workers, string[]? ids, PSCmdlet cmdlet)
+    public static IEnumerable<JobWorker> Select(IReadOnlyList<JobWorker> workers, string[]? ids, JobQueueCommand cmdlet)
     {
         if (ids is not { Length: > 0 }) return workers;
         var selected = new List<JobWorker>();
         foreach (var id in ids)
         {
-            var pattern = WildcardPattern.Get(id, WildcardOptions.IgnoreCase);
+            var pattern = cmdlet.ParseWildcard(id);
             var matches = workers.Where(w => pattern.IsMatch(w.WorkerId)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(id))
             {

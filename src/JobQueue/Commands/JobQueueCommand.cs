@@ -116,7 +116,19 @@ public abstract class JobQueueCommand : PSCmdlet
     internal (string? Like, WildcardPattern? Pattern, bool MatchesNothing) NameFilter(string? wildcard)
     {
         if (string.IsNullOrEmpty(wildcard)) return (null, null, false);
-        var pattern = WildcardPattern.Get(wildcard, WildcardOptions.IgnoreCase);
+        var pattern = ParseWildcard(wildcard);
+        if (ShortestMatch(wildcard) > JobClient.MaxNameLength) return (null, null, true);
+        var set = IndexOfSet(wildcard);
+        return set < 0 ? (ToLike(wildcard), null, false) : ((ToLike(wildcard[..set]) ?? "") + "%", pattern, false);
+    }
+
+    /// <summary>
+    /// A case-insensitive wildcard pattern, parsed now: an invalid one such as '[' stops the
+    /// command with InvalidWildcard instead of failing later, inside a match, as a raw exception.
+    /// </summary>
+    internal WildcardPattern ParseWildcard(string wildcard)
+    {
+        var pattern = WildcardPattern.Get(wildcard, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
         try
         {
             pattern.IsMatch(""); // parses the pattern
@@ -126,9 +138,7 @@ public abstract class JobQueueCommand : PSCmdlet
             ThrowTerminatingError(ErrorFactory.Create("InvalidWildcard", ErrorCategory.InvalidArgument,
                 $"'{wildcard}' is not a valid wildcard pattern: {ex.Message} Escape a literal '[' as '`['.", wildcard));
         }
-        if (ShortestMatch(wildcard) > JobClient.MaxNameLength) return (null, null, true);
-        var set = IndexOfSet(wildcard);
-        return set < 0 ? (ToLike(wildcard), null, false) : ((ToLike(wildcard[..set]) ?? "") + "%", pattern, false);
+        return pattern;
     }
 
     private static int IndexOfSet(string wildcard)

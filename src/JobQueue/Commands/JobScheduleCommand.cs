@@ -64,7 +64,7 @@ public abstract class JobScheduleCommand : JobQueuePipelineCommand
     /// <summary>Schedules whose name matches a PowerShell wildcard (case-insensitive).</summary>
     protected IEnumerable<JobSchedule> Matching(string wildcard, ScheduleQuery query)
     {
-        var pattern = WildcardPattern.Get(wildcard, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
+        var pattern = ParseWildcard(wildcard);
         return Must(() => Client.Store.ListSchedules(query)).Where(s => pattern.IsMatch(s.Name));
     }
 

@@ -199,12 +199,15 @@ public sealed class StartJobWorkerCommand : LongRunningCommand
                 return new CallbackHandler(handler.RunAsync);
             case string program when program.Length > 0:
                 return new CommandHandler(new[] { program });
+            case IDictionary:
+                // A hashtable enumerates DictionaryEntry values, which are no program arguments.
+                return Invalid();
             case IEnumerable items:
                 var command = new List<string>();
                 foreach (var item in items)
                 {
                     var part = item is PSObject p ? p.BaseObject : item;
-                    if (part is not (string or ValueType)) return Invalid();
+                    if (part is not string && part?.GetType() is not { IsPrimitive: true } && part is not decimal) return Invalid();
                     command.Add(Convert.ToString(part, System.Globalization.CultureInfo.InvariantCulture) ?? "");
                 }
                 if (command.Count == 0 || command[0].Length == 0) return Invalid();

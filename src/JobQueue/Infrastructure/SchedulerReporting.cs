@@ -50,7 +50,7 @@ internal static class SchedulerReporting
             }
             if (plan.Late > 0)
             {
-                cmdlet.WriteWarning($"{name} missed {Runs(plan.Late)} since {At(schedule, plan.FirstDue)} while no scheduler was running; {MisfireEffect(outcome, result.Now)}.");
+                cmdlet.WriteWarning($"{name} missed {(plan.CountsAreLowerBounds ? "more than " : "")}{Runs(plan.Late)} since {At(schedule, plan.FirstDue)} while no scheduler was running; {MisfireEffect(outcome, result.Now)}.");
             }
             if (plan.SkippedForOverlap > 0)
             {
@@ -86,7 +86,7 @@ internal static class SchedulerReporting
             MisfirePolicy.RunAll when plan.SkippedForOverlap > 0 =>
                 $"MisfirePolicy RunAll, but OverlapPolicy {schedule.OverlapPolicy} allows one job per pass: one job for {At(schedule, fired[^1])}",
             MisfirePolicy.RunAll when plan.Missed > 0 =>
-                $"MisfirePolicy RunAll: jobs for the most recent {fired.Count}; the {plan.Missed} older were skipped (at most {ScheduleFiring.RunAllCap} per pass)",
+                $"MisfirePolicy RunAll: jobs for the most recent {fired.Count}; the {(plan.CountsAreLowerBounds ? "more than " : "")}{plan.Missed} older were skipped (at most {ScheduleFiring.RunAllCap} per pass)",
             MisfirePolicy.RunAll => $"MisfirePolicy RunAll: one job each ({lateFired})",
             _ when lateFired > 0 => $"MisfirePolicy {schedule.MisfirePolicy}: one catch-up job for {At(schedule, fired[^1])}",
             _ => $"MisfirePolicy {schedule.MisfirePolicy}: the on-time run at {At(schedule, fired[^1])} goes ahead, the missed ones create no job",
