@@ -13,7 +13,7 @@ namespace JobQueue.Engine.Workers;
 /// </summary>
 public sealed class Worker
 {
-    private static readonly TimeSpan MinWakeSpacing = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MinWakeSpacing = TimeSpan.FromMilliseconds(10);
 
     // Workers of this process by database and id: the store's check cannot tell two workers of
     // one process apart (same host, same pid).
@@ -245,7 +245,7 @@ public sealed class Worker
             var signalled = WaitHandle.WaitAny(events, Clamp(wait));
             if (signalled == 1) queueLooksEmpty = false;
             // Commits of other processes (or a chatty trainer's log) wake the loop at most every
-            // 50 ms; a finished job or a stop request is acted on at once.
+            // 10 ms; a finished job or a stop request is acted on at once.
             var spacing = MinWakeSpacing - (DateTime.UtcNow - lastPass);
             if (signalled == 1 && spacing > TimeSpan.Zero && !_stop.IsCancellationRequested) _wake.WaitOne(spacing);
         }
