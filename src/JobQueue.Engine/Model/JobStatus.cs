@@ -56,4 +56,18 @@ internal static class EnumText
         "ERROR" => JobLogLevel.Error,
         _ => JobLogLevel.Info,
     };
+
+    public static string ToDb(this WorkerState state) => state switch
+    {
+        WorkerState.Stopping => "stopping",
+        WorkerState.Stopped => "stopped",
+        _ => "running",
+    };
+
+    public static WorkerState ParseWorkerState(string text) => text switch
+    {
+        "stopping" => WorkerState.Stopping,
+        "stopped" => WorkerState.Stopped,
+        _ => WorkerState.Running,
+    };
 }

@@ -37,4 +37,19 @@ public sealed class JobWorker
     public string Database { get; init; } = "";
 
     public override string ToString() => $"{WorkerId} {State}";
+
+    /// <summary>
+    /// What a stored worker row means now: a running or stopping worker whose heartbeat is older
+    /// than its lease is Lost; a running one asked to stop is Stopping. One rule for every backend.
+    /// </summary>
+    public static WorkerState StateOf(string storedState, DateTime lastHeartbeatUtc, TimeSpan? lease, bool stopRequested, DateTimeOffset now)
+    {
+        var state = EnumText.ParseWorkerState(storedState);
+        if (state is WorkerState.Running or WorkerState.Stopping
+            && lastHeartbeatUtc + (lease ?? JobClient.DefaultClaimLease) < now.UtcDateTime)
+        {
+            return WorkerState.Lost;
+        }
+        return state == WorkerState.Running && stopRequested ? WorkerState.Stopping : state;
+    }
 }

@@ -70,7 +70,7 @@ public sealed partial class PostgresJobStore
                 "UPDATE workers SET last_heartbeat = @now, state = @state, jobs_completed = @done, jobs_failed = @failed " +
                 "WHERE worker_id = @id RETURNING stop_requested", tx)
             .Arg("now", Utc(now))
-            .Arg("state", WorkerStateText(heartbeat.State))
+            .Arg("state", heartbeat.State.ToDb())
             .Arg("done", heartbeat.JobsCompleted)
             .Arg("failed", heartbeat.JobsFailed)
             .Arg("id", heartbeat.WorkerId)
@@ -270,16 +270,7 @@ public sealed partial class PostgresJobStore
             var lastHeartbeat = r.GetFieldValue<DateTime>(4);
             var lease = r.IsDBNull(10) ? (TimeSpan?)null : TimeSpan.FromSeconds(r.GetDouble(10));
             var stopRequested = r.GetBoolean(9);
-            var state = ParseWorkerState(r.GetString(5));
-            if (state is WorkerState.Running or WorkerState.Stopping
-                && lastHeartbeat + (lease ?? JobClient.DefaultClaimLease) < now.UtcDateTime)
-            {
-                state = WorkerState.Lost;
-            }
-            else if (state == WorkerState.Running && stopRequested)
-            {
-                state = WorkerState.Stopping;
-            }
+            var state = JobWorker.StateOf(r.GetString(5), lastHeartbeat, lease, stopRequested, now);
             workers.Add(new JobWorker
             {
                 WorkerId = r.GetString(0),
@@ -321,18 +312,4 @@ public sealed partial class PostgresJobStore
 
     private static DateTimeOffset? ReadUtc(NpgsqlDataReader r, int ordinal) =>
         r.IsDBNull(ordinal) ? null : new DateTimeOffset(r.GetFieldValue<DateTime>(ordinal), TimeSpan.Zero);
-
-    private static string WorkerStateText(WorkerState state) => state switch
-    {
-        WorkerState.Stopping => "stopping",
-        WorkerState.Stopped => "stopped",
-        _ => "running",
-    };
-
-    private static WorkerState ParseWorkerState(string text) => text switch
-    {
-        "stopping" => WorkerState.Stopping,
-        "stopped" => WorkerState.Stopped,
-        _ => WorkerState.Running,
-    };
 }

@@ -58,7 +58,7 @@ public sealed partial class SqliteJobStore
             "UPDATE workers SET last_heartbeat = $now, state = $state, jobs_completed = $done, jobs_failed = $failed " +
             "WHERE worker_id = $id RETURNING stop_requested", tx);
         row.Parameters["$now"].Value = Timestamps.ToText(now);
-        row.Parameters["$state"].Value = WorkerStateText(heartbeat.State);
+        row.Parameters["$state"].Value = heartbeat.State.ToDb();
         row.Parameters["$done"].Value = heartbeat.JobsCompleted;
         row.Parameters["$failed"].Value = heartbeat.JobsFailed;
         row.Parameters["$id"].Value = heartbeat.WorkerId;
@@ -260,16 +260,7 @@ public sealed partial class SqliteJobStore
             var lastHeartbeat = Timestamps.ParseUtc(r.GetString(4));
             var lease = r.IsDBNull(10) ? (TimeSpan?)null : TimeSpan.FromSeconds(r.GetDouble(10));
             var stopRequested = r.GetInt64(9) != 0;
-            var state = ParseWorkerState(r.GetString(5));
-            if (state is WorkerState.Running or WorkerState.Stopping
-                && lastHeartbeat + (lease ?? JobClient.DefaultClaimLease) < now.UtcDateTime)
-            {
-                state = WorkerState.Lost;
-            }
-            else if (state == WorkerState.Running && stopRequested)
-            {
-                state = WorkerState.Stopping;
-            }
+            var state = JobWorker.StateOf(r.GetString(5), lastHeartbeat, lease, stopRequested, now);
             workers.Add(new JobWorker
             {
                 WorkerId = r.GetString(0),
@@ -294,18 +285,4 @@ public sealed partial class SqliteJobStore
 
     private static DateTimeOffset? ReadUtc(SqliteDataReader r, int ordinal) =>
         r.IsDBNull(ordinal) ? null : new DateTimeOffset(Timestamps.ParseUtc(r.GetString(ordinal)), TimeSpan.Zero);
-
-    private static string WorkerStateText(WorkerState state) => state switch
-    {
-        WorkerState.Stopping => "stopping",
-        WorkerState.Stopped => "stopped",
-        _ => "running",
-    };
-
-    private static WorkerState ParseWorkerState(string text) => text switch
-    {
-        "stopping" => WorkerState.Stopping,
-        "stopped" => WorkerState.Stopped,
-        _ => WorkerState.Running,
-    };
 }
