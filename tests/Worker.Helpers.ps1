@@ -10,6 +10,20 @@ function New-FakeTrainer {
     $path
 }
 
+function New-HangOnceTrainer {
+    # A trainer whose first attempt writes its pid to $1/<PidFile> and hangs until killed; later
+    # attempts append "attempt N" to $1/completions.txt and exit 0.
+    param([Parameter(Mandatory)] [string] $Folder, [Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [string] $PidFile)
+    New-FakeTrainer $Folder $Name @"
+if [ "`$JOBQUEUE_ATTEMPT" = "1" ]; then
+  echo `$`$ > "`$1/$PidFile"
+  while :; do sleep 0.1; done
+else
+  echo "attempt `$JOBQUEUE_ATTEMPT" >> "`$1/completions.txt"
+fi
+"@
+}
+
 function Test-ProcessAlive {
     # True while the process exists and is not a zombie (an orphan waiting for init to reap it is dead).
     param([Parameter(Mandatory)] [int] $Id)

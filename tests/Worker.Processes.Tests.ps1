@@ -74,14 +74,7 @@ fi
     }
 
     It 'lets a worker restarted at once under the same id (systemd Restart=always) take over from its killed process' {
-        $trainer = New-FakeTrainer $dir 'restart' @'
-if [ "$JOBQUEUE_ATTEMPT" = "1" ]; then
-  echo $$ > "$1/first.pid"
-  while :; do sleep 0.1; done
-else
-  echo "attempt $JOBQUEUE_ATTEMPT" >> "$1/completions.txt"
-fi
-'@
+        $trainer = New-HangOnceTrainer $dir 'restart' 'first.pid'
         $job = Submit-TrainingJob -Database $db -Type training -Command $trainer, $dir -MaxRetries 3
         $first = Start-WorkerProcess $db "-WorkerId svc-1" (Join-Path $dir 'first.log')
         $orphan = Read-Pid "$dir/first.pid" -TimeoutSeconds 90
@@ -212,14 +205,7 @@ Describe 'Orphans of attempts rescued from another host (queue edited by hand) o
         $db = New-TestDatabase -Backend $_
         $dir = Join-Path $TestDrive 'cross-host'
         New-Item -ItemType Directory $dir | Out-Null
-        $trainer = New-FakeTrainer $dir 'cross' @'
-if [ "$JOBQUEUE_ATTEMPT" = "1" ]; then
-  echo $$ > "$1/cross.pid"
-  while :; do sleep 0.1; done
-else
-  echo "attempt $JOBQUEUE_ATTEMPT" >> "$1/completions.txt"
-fi
-'@
+        $trainer = New-HangOnceTrainer $dir 'cross' 'cross.pid'
         $job = Submit-TrainingJob -Database $db -Type training -Command $trainer, $dir -MaxRetries 3
         $first = Start-WorkerProcess $db "-WorkerId far-away -LeaseDuration 2" (Join-Path $dir 'far.log')
         $orphan = Read-Pid "$dir/cross.pid" -TimeoutSeconds 90
