@@ -16,11 +16,7 @@ try {
     $admin = $server.ConnectionString
     $normal = 'synchronous_commit=off'
     function New-BenchPostgresDatabase([string] $Name) {
-        $db = 'bench_' + ($Name -replace '\W', '_') + '_' + [guid]::NewGuid().ToString('N').Substring(0, 6)
-        $psql = Join-Path $server.Bin 'psql'
-        $out = & $psql -h 127.0.0.1 -p $server.Port -U postgres -d postgres -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE $db" 2>&1
-        if ($LASTEXITCODE -ne 0) { throw "CREATE DATABASE $db failed: $out" }
-        $cs = $admin -replace 'Database=postgres', "Database=$db"
+        $cs = New-PostgresDatabase $admin -Bin $server.Bin -Prefix ('bench_' + ($Name -replace '\W', '_'))
         # Without a stored setting a queue follows the server's synchronous_commit (on); these rows are the Normal ones.
         Initialize-JobQueue -Database $cs -Durability Normal | Out-Null
         $cs

@@ -1,6 +1,7 @@
 # Shared by every suite: dot-source it in BeforeAll.
 $script:RepoRoot = Split-Path $PSScriptRoot -Parent
 . (Join-Path $script:RepoRoot 'tools/BuildSupport.ps1')
+. (Join-Path $script:RepoRoot 'tools/TestPostgres.ps1')
 
 Import-Module (Join-Path $script:RepoRoot 'JobQueue.psd1') -Force
 
@@ -29,24 +30,17 @@ function New-PostgresTestDatabase {
     if (-not $env:JOBQUEUE_TEST_POSTGRES) {
         throw 'PostgreSQL test databases are not available: no server was started for this run.'
     }
-    $name = 'jq_' + [guid]::NewGuid().ToString('N')
-    Invoke-TestPsql "CREATE DATABASE $name STRATEGY FILE_COPY" | Out-Null
-    ($env:JOBQUEUE_TEST_POSTGRES -replace '(?i)((^|;)\s*Database\s*=)[^;]*', "`${1}$name") + ';Connection Idle Lifetime=10'
+    (New-PostgresDatabase $env:JOBQUEUE_TEST_POSTGRES -Bin (Get-TestPostgresBin)) + ';Connection Idle Lifetime=10'
 }
+
+function Get-TestPostgresBin { $env:JOBQUEUE_TEST_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin' }
 
 function Invoke-TestPsql {
     # Runs SQL with psql as the test server's superuser; returns the rows as text (tab-separated).
+    # -Database: a database name or a test database's connection string.
     param([Parameter(Mandatory)] [string] $Sql, [string] $Database = 'postgres', [switch] $AllowFailure)
-    $admin = $env:JOBQUEUE_TEST_POSTGRES
-    $server = ($admin -split ';' | Where-Object { $_ -match '=' } | ForEach-Object {
-            $k, $v = $_ -split '=', 2; @{ $k.Trim() = $v.Trim() } })
-    $hostName = ($server | Where-Object { $_.Keys -contains 'Host' }).Host
-    $port = ($server | Where-Object { $_.Keys -contains 'Port' }).Port
     if ($Database -match '(?i)(^|;)\s*Database\s*=\s*([^;]+)') { $Database = $Matches[2].Trim() }
-    $psql = Join-Path ($env:JOBQUEUE_TEST_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin') 'psql'
-    $out = & $psql -X -q -A -t -F "`t" -v ON_ERROR_STOP=1 -h $hostName -p $port -U postgres -d $Database -c $Sql 2>&1
-    if ($LASTEXITCODE -ne 0 -and -not $AllowFailure) { throw "psql failed: $out" }
-    $out
+    Invoke-Psql (Set-PostgresDatabaseName $env:JOBQUEUE_TEST_POSTGRES $Database) $Sql -Bin (Get-TestPostgresBin) -AllowFailure:$AllowFailure
 }
 
 function Invoke-QueueSql {

@@ -1,18 +1,5 @@
 # The invariants of the chaos run (tools/Chaos.ps1). Dot-source it; the JobQueue module must be imported.
 
-function Get-ChaosPostgresParts([string] $ConnectionString) {
-    # The parts of an Npgsql connection string that psql needs (Host, Port, Username, Database).
-    $parts = @{ Host = '127.0.0.1'; Port = '5432'; Username = 'postgres'; Database = 'postgres' }
-    foreach ($pair in $ConnectionString -split ';') {
-        if ($pair -match '^\s*([^=]+?)\s*=\s*(.*?)\s*$') {
-            $name, $value = $Matches[1], $Matches[2]
-            $key = switch -Regex ($name) { '^(?i)(host|server)$' { 'Host' } '^(?i)port$' { 'Port' } '^(?i)(username|user id|user)$' { 'Username' } '^(?i)database$' { 'Database' } default { $null } }
-            if ($key) { $parts[$key] = $value }
-        }
-    }
-    $parts
-}
-
 function Test-ChaosPostgres([string] $Database) { $Database -match '(?i)(^|;)\s*(Host|Server)\s*=' }
 
 function Invoke-ChaosSql {
@@ -20,12 +7,8 @@ function Invoke-ChaosSql {
     # the connection string's user): a reader independent of the module. Rows come back as
     # tab-separated lines (wrap the call in @() for a list).
     param([Parameter(Mandatory)] [string] $Database, [Parameter(Mandatory)] [string] $Sql, [string] $PostgresBin)
-    if (Test-ChaosPostgres $Database) {
-        $p = Get-ChaosPostgresParts $Database
-        $out = & (Join-Path $PostgresBin 'psql') -X -q -A -t -F "`t" -v ON_ERROR_STOP=1 -h $p.Host -p $p.Port -U $p.Username -d $p.Database -c $Sql 2>&1
-    } else {
-        $out = & sqlite3 -batch -separator "`t" $Database $Sql 2>&1
-    }
+    if (Test-ChaosPostgres $Database) { return Invoke-Psql $Database $Sql -Bin $PostgresBin | ForEach-Object { "$_" } }
+    $out = & sqlite3 -batch -separator "`t" $Database $Sql 2>&1
     if ($LASTEXITCODE -ne 0) { throw "SQL on the chaos queue failed ($LASTEXITCODE): $out" }
     $out | ForEach-Object { "$_" }
 }
@@ -67,7 +50,7 @@ function Test-ChaosIntegrity {
     # pg_amcheck (the amcheck extension: heap pages and B-tree indexes of the queue's database).
     param([Parameter(Mandatory)] [string] $Database, [string] $PostgresBin)
     if (-not (Test-ChaosPostgres $Database)) { return (& sqlite3 $Database 'PRAGMA integrity_check;') -join ' ' }
-    $p = Get-ChaosPostgresParts $Database
+    $p = Get-PostgresConnectionParts $Database
     $out = & (Join-Path $PostgresBin 'pg_amcheck') -h $p.Host -p $p.Port -U $p.Username -d $p.Database --install-missing --heapallindexed 2>&1
     if ($LASTEXITCODE -eq 0 -and -not ($out -join '').Trim()) { return 'ok' }
     "pg_amcheck exit $LASTEXITCODE : $($out -join ' ')"

@@ -58,10 +58,8 @@ try {
             $pgBin = $server.Bin
         }
         if (-not $pgBin) { $pgBin = Find-PostgresBin }
-        $dbName = 'jq_chaos_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
-        Invoke-ChaosSql $admin "CREATE DATABASE $dbName" -PostgresBin $pgBin | Out-Null
-        $db = $admin -replace '(?i)((^|;)\s*Database\s*=)[^;]*', "`${1}$dbName"
-        if ($db -notmatch "(?i)Database\s*=\s*$dbName") { $db = "$db;Database=$dbName" }
+        $db = New-PostgresDatabase $admin -Bin $pgBin -Prefix 'jq_chaos'
+        $dbName = (Get-PostgresConnectionParts $db).Database
     } else {
         $db = Join-Path $work 'chaos.db'
     }

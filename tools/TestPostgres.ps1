@@ -94,3 +94,42 @@ function Stop-TestPostgres($Server) {
     }
     Remove-Item -Recurse -Force $Server.Root -ErrorAction Ignore
 }
+
+function Get-PostgresConnectionParts([string] $ConnectionString) {
+    # The parts of an Npgsql connection string that psql needs (Host, Port, Username, Database).
+    $parts = @{ Host = '127.0.0.1'; Port = '5432'; Username = 'postgres'; Database = 'postgres' }
+    foreach ($pair in $ConnectionString -split ';') {
+        if ($pair -match '^\s*([^=]+?)\s*=\s*(.*?)\s*$') {
+            $name, $value = $Matches[1], $Matches[2]
+            $key = switch -Regex ($name) { '^(?i)(host|server)$' { 'Host' } '^(?i)port$' { 'Port' } '^(?i)(username|user id|user)$' { 'Username' } '^(?i)database$' { 'Database' } default { $null } }
+            if ($key) { $parts[$key] = $value }
+        }
+    }
+    $parts
+}
+
+function Set-PostgresDatabaseName([string] $ConnectionString, [string] $Name) {
+    # The connection string with its Database replaced (or added).
+    if ($ConnectionString -match '(?i)(^|;)\s*Database\s*=') { return $ConnectionString -replace '(?i)((^|;)\s*Database\s*=)[^;]*', "`${1}$Name" }
+    "$ConnectionString;Database=$Name"
+}
+
+function Invoke-Psql {
+    # Runs SQL with psql from $Bin as the connection string's user on its database; returns the
+    # rows as tab-separated lines. Throws when psql fails, unless -AllowFailure.
+    param([Parameter(Mandatory)] [string] $ConnectionString, [Parameter(Mandatory)] [string] $Sql,
+        [Parameter(Mandatory)] [string] $Bin, [switch] $AllowFailure)
+    $p = Get-PostgresConnectionParts $ConnectionString
+    $out = & (Join-Path $Bin 'psql') -X -q -A -t -F "`t" -v ON_ERROR_STOP=1 -h $p.Host -p $p.Port -U $p.Username -d $p.Database -c $Sql 2>&1
+    if ($LASTEXITCODE -ne 0 -and -not $AllowFailure) { throw "psql failed ($LASTEXITCODE): $out" }
+    $out
+}
+
+function New-PostgresDatabase {
+    # An empty database <Prefix>_<random> on the server of an admin connection string; returns
+    # the connection string for it.
+    param([Parameter(Mandatory)] [string] $AdminConnectionString, [Parameter(Mandatory)] [string] $Bin, [string] $Prefix = 'jq')
+    $name = $Prefix + '_' + [guid]::NewGuid().ToString('N')
+    Invoke-Psql $AdminConnectionString "CREATE DATABASE $name STRATEGY FILE_COPY" -Bin $Bin | Out-Null
+    Set-PostgresDatabaseName $AdminConnectionString $name
+}
