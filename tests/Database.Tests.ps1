@@ -108,3 +108,28 @@ Describe 'Where the SQLite file lives (<_>)' -ForEach (Get-SqliteBackend) {
         (Get-TrainingJob -Database $expected).Name | Should -Be 'default-queue'
     }
 }
+
+Describe 'The SQLite write-ahead log stays small (<_>)' -ForEach (Get-SqliteBackend) {
+    # SQLite checkpoints the -wal into the database every 1,000 pages and then reuses it from the
+    # start, so it stays near 4 MiB; a session whose commits skipped the checkpoint would grow it
+    # by tens of KiB per job (hundreds of MB over a day's queue) until every connection closed.
+    BeforeAll {
+        $db = New-TestDatabase
+        $walLimit = 8MB
+    }
+
+    It 'after 1,500 submissions, one transaction each' {
+        foreach ($i in 1..1500) { Submit-TrainingJob -Database $db -Type training -Config @{ i = $i } | Out-Null }
+        (Get-Item "$db-wal").Length | Should -BeLessThan $walLimit
+        (Get-JobQueueStatistics -Database $db).Pending | Should -Be 1500
+    }
+
+    It 'after 1,500 claims, log lines and completions' {
+        while ($job = Receive-TrainingJob -Database $db -WorkerId wal-test) {
+            Write-TrainingJobLog -Database $db -Id $job.JobId -Message 'done'
+            $job | Complete-TrainingJob | Out-Null
+        }
+        (Get-Item "$db-wal").Length | Should -BeLessThan $walLimit
+        (Get-JobQueueStatistics -Database $db).Completed | Should -Be 1500
+    }
+}

@@ -19,7 +19,7 @@ public sealed partial class SqliteJobStore
     {
         var cmd = Command(InsertJobReturningSql);
         BindInsert(cmd, job, Timestamps.ToText(now));
-        return (long)cmd.ExecuteScalar()!;
+        return (long)ScalarToEnd(cmd)!;
     });
 
     /// <summary>Binds by position (the order of first appearance in InsertJobValues): no name lookups per row.</summary>
@@ -342,7 +342,8 @@ public sealed partial class SqliteJobStore
 
     /// <summary>
     /// Runs a statement that returns at most one job row and copies the row out, so the statement
-    /// (and with it an autocommit write transaction) ends before the object is built.
+    /// (and with it an autocommit write transaction) ends before the object is built. The
+    /// statement is stepped to its end, as <see cref="ScalarToEnd"/> explains.
     /// </summary>
     private static object[]? ReadOneRow(SqliteCommand cmd)
     {
@@ -350,6 +351,9 @@ public sealed partial class SqliteJobStore
         if (!reader.Read()) return null;
         var values = new object[reader.FieldCount];
         reader.GetValues(values);
+        while (reader.Read())
+        {
+        }
         return values;
     }
 

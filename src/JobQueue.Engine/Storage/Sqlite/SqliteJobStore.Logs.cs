@@ -28,7 +28,7 @@ public sealed partial class SqliteJobStore
         cmd.Parameters["$attempt"].Value = Db(entry.Attempt);
         try
         {
-            return (long)cmd.ExecuteScalar()!;
+            return (long)ScalarToEnd(cmd)!;
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
         {

@@ -218,8 +218,7 @@ public sealed partial class SqliteJobStore
         cmd.Parameters["$id"].Value = completion.JobId;
         cmd.Parameters["$attempt"].Value = completion.Attempt;
         cmd.Parameters["$rescuer"].Value = completion.RescuerId;
-        using var reader = cmd.ExecuteReader();
-        return reader.Read() ? ReadJob(reader) : null;
+        return ReadOneRow(cmd) is { } row ? ToJob(row) : null;
     });
 
     public IDisposable? WatchChanges(Action changed)
