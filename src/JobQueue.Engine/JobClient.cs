@@ -32,6 +32,9 @@ public sealed partial class JobClient
     public IClock Clock { get; }
     public RetryPolicy RetryPolicy { get; }
 
+    /// <summary>This host's name, recorded on each claim (a system call each time it is read).</summary>
+    private static readonly string HostName = Environment.MachineName;
+
     public static string DefaultWorkerId() => $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
 
     // ---- validation -----------------------------------------------------------------------
@@ -168,7 +171,7 @@ public sealed partial class JobClient
             foreach (var type in types) ValidateJobType(type);
         }
         var now = Clock.UtcNow;
-        return Store.Claim(new ClaimRequest(workerId, Saturate(now, lease ?? DefaultClaimLease), types, maxGpuCount, Environment.MachineName), now);
+        return Store.Claim(new ClaimRequest(workerId, Saturate(now, lease ?? DefaultClaimLease), types, maxGpuCount, HostName), now);
     }
 
     public TrainingJob Finish(FinishRequest request)

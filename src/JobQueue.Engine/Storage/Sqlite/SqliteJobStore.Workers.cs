@@ -145,7 +145,7 @@ public sealed partial class SqliteJobStore
     {
         const string columns = "job_id, attempt, worker_id, host_name, process_id, process_started_at, cancel_requested, retry_count, max_retries, lease_expires_at";
         var leases = new List<ExpiredLease>();
-        var expired = Command($"SELECT {columns} FROM jobs WHERE status = 'running' AND lease_expires_at < $now ORDER BY lease_expires_at LIMIT $limit");
+        var expired = Command($"SELECT {columns} FROM jobs INDEXED BY ix_jobs_running_worker WHERE status = 'running' AND lease_expires_at < $now ORDER BY lease_expires_at LIMIT $limit");
         expired.Parameters["$now"].Value = Timestamps.ToText(now);
         expired.Parameters["$limit"].Value = limit;
         ReadLeases(expired, leases);

@@ -35,7 +35,12 @@ public sealed partial class SqliteJobStore : IJobStore
             {
                 _connection.Open();
                 SqliteBusyHandler.Install(_connection);
-                Execute("PRAGMA foreign_keys = ON;");
+                // temp_store: the rows a RETURNING statement (claim, completion, submission) gives
+                // back are buffered in a temporary table. Kept in a file-backed temporary database,
+                // its page cache is allocated and freed by every statement, and once other
+                // connections write in between, the C allocator hands those pages back to the
+                // system and takes them again each time (page faults that cut drains by 40%).
+                Execute("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;");
                 Migrate();
                 EnsureWal();
                 ApplyDurability(ReadDurability());

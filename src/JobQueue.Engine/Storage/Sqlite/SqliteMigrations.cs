@@ -148,6 +148,14 @@ internal static class SqliteMigrations
         DROP INDEX ix_jobs_pending_due;
         CREATE INDEX ix_jobs_pending_delayed ON jobs (not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
         """,
+
+        // 4: one index of running jobs instead of two. The rescue pass finds expired leases by
+        // reading every running job through the index by worker (running jobs are as many as the
+        // workers run at once), so a claim, a completion and each heartbeat's lease renewal no
+        // longer write a second index.
+        """
+        DROP INDEX ix_jobs_lease;
+        """,
     };
 
     public static int LatestVersion => Steps.Length;
