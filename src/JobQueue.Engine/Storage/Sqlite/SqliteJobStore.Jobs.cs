@@ -111,6 +111,11 @@ public sealed partial class SqliteJobStore
 
     private const string ClaimAnyTypeSql = ClaimSqlHead + ClaimSqlTail;
 
+    private const string CompleteOwnedSql =
+        "UPDATE jobs SET status = 'completed', completed_at = $now, error_message = NULL, exit_code = $exit, lease_expires_at = NULL " +
+        "WHERE job_id = $id AND status = 'running' AND ($attempt IS NULL OR attempt = $attempt) AND ($worker IS NULL OR worker_id = $worker) " +
+        "RETURNING " + JobColumns;
+
     public TrainingJob? Claim(ClaimRequest request, DateTimeOffset now)
     {
         var row = Guard(() =>
@@ -118,18 +123,17 @@ public sealed partial class SqliteJobStore
             var sql = request.Types is { Count: > 0 } types
                 ? ClaimSqlHead + " AND job_type IN " + InList("ty", types.Count) + ClaimSqlTail
                 : ClaimAnyTypeSql;
-            var cmd = Command(sql);
-            var p = cmd.Parameters;
-            p["$now"].Value = Timestamps.ToText(now);
-            p["$worker"].Value = request.WorkerId;
-            p["$lease"].Value = Timestamps.ToText(now + request.Lease);
-            p["$host"].Value = Db(request.HostName);
-            p["$maxGpus"].Value = request.MaxGpuCount;
+            var cmd = RowCommand(sql);
+            cmd.Bind("$now", Timestamps.ToText(now));
+            cmd.Bind("$worker", request.WorkerId);
+            cmd.Bind("$lease", Timestamps.ToText(now + request.Lease));
+            cmd.Bind("$host", request.HostName);
+            cmd.Bind("$maxGpus", request.MaxGpuCount);
             if (request.Types is { Count: > 0 } t)
             {
-                for (var i = 0; i < t.Count; i++) p[$"$ty{i}"].Value = t[i];
+                for (var i = 0; i < t.Count; i++) cmd.Bind($"$ty{i}", t[i]);
             }
-            return ReadOneRow(cmd);
+            return cmd.ExecuteRow();
         });
         // Built outside the connection lock, which other threads sharing this store may be waiting for.
         return row is null ? null : ToJob(row);
@@ -143,17 +147,13 @@ public sealed partial class SqliteJobStore
             // which explains why it was refused.
             var row = Guard(() =>
             {
-                var fast = Command(
-                    "UPDATE jobs SET status = 'completed', completed_at = $now, error_message = NULL, exit_code = $exit, lease_expires_at = NULL " +
-                    "WHERE job_id = $id AND status = 'running' AND ($attempt IS NULL OR attempt = $attempt) AND ($worker IS NULL OR worker_id = $worker) " +
-                    "RETURNING " + JobColumns);
-                var p = fast.Parameters;
-                p["$now"].Value = Timestamps.ToText(now);
-                p["$exit"].Value = Db(request.ExitCode);
-                p["$id"].Value = request.JobId;
-                p["$attempt"].Value = Db(request.Attempt);
-                p["$worker"].Value = Db(request.WorkerId);
-                return ReadOneRow(fast);
+                var fast = RowCommand(CompleteOwnedSql);
+                fast.Bind("$now", Timestamps.ToText(now));
+                fast.Bind("$exit", request.ExitCode);
+                fast.Bind("$id", request.JobId);
+                fast.Bind("$attempt", request.Attempt);
+                fast.Bind("$worker", request.WorkerId);
+                return fast.ExecuteRow();
             });
             if (row is not null) return ToJob(row);
         }

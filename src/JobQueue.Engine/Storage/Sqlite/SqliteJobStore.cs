@@ -15,6 +15,7 @@ public sealed partial class SqliteJobStore : IJobStore
     private readonly object _gate = new();
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RowStatement> _rowStatements = new(StringComparer.Ordinal);
     private bool _disposed;
 
     public SqliteJobStore(string path)
@@ -82,6 +83,8 @@ public sealed partial class SqliteJobStore : IJobStore
             _disposed = true;
             foreach (var command in _commands.Values) command.Dispose();
             _commands.Clear();
+            foreach (var statement in _rowStatements.Values) statement.Dispose();
+            _rowStatements.Clear();
             DisposeBatchStatements();
             _connection.Dispose();
             _headerHandle?.Dispose();
@@ -203,6 +206,17 @@ public sealed partial class SqliteJobStore : IJobStore
         cmd.Transaction = tx;
         foreach (SqliteParameter p in cmd.Parameters) p.Value = DBNull.Value;
         return cmd;
+    }
+
+    /// <summary>A statement that returns one job row, run through the C API (<see cref="RowStatement"/>); made once per connection.</summary>
+    internal RowStatement RowCommand(string sql)
+    {
+        if (!_rowStatements.TryGetValue(sql, out var statement))
+        {
+            statement = new RowStatement(_connection.Handle!, sql);
+            _rowStatements[sql] = statement;
+        }
+        return statement;
     }
 
     private static IEnumerable<string> ParameterNames(string sql)
