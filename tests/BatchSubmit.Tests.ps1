@@ -27,7 +27,7 @@ Describe 'Piped Submit-TrainingJob on SQLite' {
         $stats = Get-JobQueueStatistics -Database $db
         $stats.Pending | Should -Be 609
         $counted = Invoke-Sqlite $db "SELECT job_type || '=' || count(*) FROM jobs GROUP BY job_type ORDER BY job_type"
-        $kept = Invoke-Sqlite $db "SELECT job_type || '=' || n FROM job_counts WHERE status = 'pending' AND n <> 0 ORDER BY job_type"
+        $kept = Invoke-Sqlite $db "SELECT job_type || '=' || n FROM job_counts WHERE status = 'active' AND n <> 0 ORDER BY job_type"
         $kept | Should -Be $counted
         Invoke-Sqlite $db "SELECT count(*) FROM jobqueue_settings WHERE key = 'batch_counts_pending'" | Should -Be '0'
     }

@@ -67,7 +67,7 @@ public sealed partial class SqliteJobStore
         if (countOnce)
         {
             var count = Command(
-                "INSERT INTO job_counts (job_type, status, n) VALUES ($type, 'pending', $n) " +
+                "INSERT INTO job_counts (job_type, status, n) VALUES ($type, 'active', $n) " +
                 "ON CONFLICT (job_type, status) DO UPDATE SET n = n + excluded.n", tx);
             foreach (var (type, n) in CountByType(jobs))
             {

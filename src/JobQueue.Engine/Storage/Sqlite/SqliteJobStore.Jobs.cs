@@ -307,11 +307,17 @@ public sealed partial class SqliteJobStore
         return cmd.ExecuteNonQuery();
     });
 
+    /// <summary>
+    /// The counters (schema step 5: pending and running share the row 'active') and the running
+    /// jobs counted through their index, read in one statement and so from one snapshot.
+    /// </summary>
+    private const string StatisticsSql =
+        "SELECT job_type, status, n FROM job_counts WHERE n <> 0{0} " +
+        "UNION ALL SELECT job_type, 'running', count(*) FROM jobs INDEXED BY ix_jobs_running_worker WHERE status = 'running'{0} GROUP BY job_type";
+
     public JobQueueStatistics Statistics(string? jobType) => Guard(() =>
     {
-        var cmd = Command(jobType is null
-            ? "SELECT job_type, status, n FROM job_counts WHERE n <> 0"
-            : "SELECT job_type, status, n FROM job_counts WHERE n <> 0 AND job_type = $type");
+        var cmd = Command(string.Format(System.Globalization.CultureInfo.InvariantCulture, StatisticsSql, jobType is null ? "" : " AND job_type = $type"));
         if (jobType is not null) cmd.Parameters["$type"].Value = jobType;
         var perType = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
         using (var reader = cmd.ExecuteReader())
@@ -320,7 +326,18 @@ public sealed partial class SqliteJobStore
             {
                 var type = reader.GetString(0);
                 if (!perType.TryGetValue(type, out var counts)) perType[type] = counts = new long[5];
-                counts[(int)EnumText.ParseStatus(reader.GetString(1))] = reader.GetInt64(2);
+                var status = reader.GetString(1);
+                var n = reader.GetInt64(2);
+                if (status == "active")
+                {
+                    counts[(int)JobStatus.Pending] += n;
+                }
+                else
+                {
+                    var index = (int)EnumText.ParseStatus(status);
+                    counts[index] += n;
+                    if (index == (int)JobStatus.Running) counts[(int)JobStatus.Pending] -= n;
+                }
             }
         }
         return StatisticsBuilder.Build(perType, Path);

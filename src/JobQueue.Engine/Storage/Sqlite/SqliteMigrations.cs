@@ -156,6 +156,42 @@ internal static class SqliteMigrations
         """
         DROP INDEX ix_jobs_lease;
         """,
+
+        // 5: a claim no longer writes the counters. Pending and running jobs of a type share one
+        // counter row, status 'active', changed only when a job enters or leaves that pair; the
+        // statistics split it by counting the running jobs through their index, which now also
+        // holds the job type and status so that the count reads only the index. A claim, and an
+        // interrupted attempt's return to the queue, then write one page less and run no trigger.
+        """
+        DROP TRIGGER tr_jobs_count_insert;
+        DROP TRIGGER tr_jobs_count_update;
+        DROP TRIGGER tr_jobs_count_delete;
+        INSERT INTO job_counts (job_type, status, n)
+            SELECT job_type, 'active', sum(n) FROM job_counts WHERE status IN ('pending', 'running') GROUP BY job_type;
+        DELETE FROM job_counts WHERE status IN ('pending', 'running');
+        CREATE TRIGGER tr_jobs_count_insert AFTER INSERT ON jobs
+            WHEN NOT EXISTS (SELECT 1 FROM jobqueue_settings WHERE key = 'batch_counts_pending') BEGIN
+            INSERT INTO job_counts (job_type, status, n)
+                VALUES (NEW.job_type, CASE WHEN NEW.status IN ('pending', 'running') THEN 'active' ELSE NEW.status END, 1)
+                ON CONFLICT (job_type, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER tr_jobs_count_update AFTER UPDATE OF status, job_type ON jobs
+            WHEN OLD.job_type IS NOT NEW.job_type
+              OR (CASE WHEN OLD.status IN ('pending', 'running') THEN 'active' ELSE OLD.status END)
+                 IS NOT (CASE WHEN NEW.status IN ('pending', 'running') THEN 'active' ELSE NEW.status END) BEGIN
+            UPDATE job_counts SET n = n - 1
+                WHERE job_type = OLD.job_type AND status = CASE WHEN OLD.status IN ('pending', 'running') THEN 'active' ELSE OLD.status END;
+            INSERT INTO job_counts (job_type, status, n)
+                VALUES (NEW.job_type, CASE WHEN NEW.status IN ('pending', 'running') THEN 'active' ELSE NEW.status END, 1)
+                ON CONFLICT (job_type, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER tr_jobs_count_delete AFTER DELETE ON jobs BEGIN
+            UPDATE job_counts SET n = n - 1
+                WHERE job_type = OLD.job_type AND status = CASE WHEN OLD.status IN ('pending', 'running') THEN 'active' ELSE OLD.status END;
+        END;
+        DROP INDEX ix_jobs_running_worker;
+        CREATE INDEX ix_jobs_running_worker ON jobs (worker_id, job_type, status) WHERE status = 'running';
+        """,
     };
 
     public static int LatestVersion => Steps.Length;
