@@ -9,36 +9,19 @@ public sealed partial class SqliteJobStore
         "error_message, worker_id, retry_count, max_retries, exit_code, timeout_seconds, gpu_count, gpus, " +
         "schedule_id, not_before, attempt, lease_expires_at, cancel_requested, scheduled_for, host_name, process_id";
 
-    private const string InsertJobValues =
-        "INSERT INTO jobs (job_type, status, priority, config, created_at, max_retries, name, command, timeout_seconds, gpu_count, not_before, schedule_id, scheduled_for) " +
-        "VALUES ($type, 'pending', $priority, $config, $now, $maxRetries, $name, $command, $timeout, $gpuCount, $notBefore, $scheduleId, $scheduledFor)";
-
-    private const string InsertJobReturningSql = InsertJobValues + " RETURNING job_id";
-
+    /// <summary>
+    /// One job in its own transaction, through the batch path's one-row statement: its slots keep
+    /// what the last submission bound (the same type or config is not converted again), and the
+    /// id is the connection's last rowid, read under the lock, so no RETURNING table is made.
+    /// </summary>
     public long Insert(NewJob job, DateTimeOffset now) => Guard(() =>
     {
-        var cmd = Command(InsertJobReturningSql);
-        BindInsert(cmd, job, Timestamps.ToText(now));
-        return (long)ScalarToEnd(cmd)!;
+        var db = _connection.Handle!;
+        var one = _insertOne ??= new BatchInsert(db, 1);
+        one.Bind(0, job, Timestamps.ToText(now));
+        one.Execute();
+        return SQLitePCL.raw.sqlite3_last_insert_rowid(db);
     });
-
-    /// <summary>Binds by position (the order of first appearance in InsertJobValues): no name lookups per row.</summary>
-    private static void BindInsert(SqliteCommand cmd, NewJob job, string now)
-    {
-        var p = cmd.Parameters;
-        p[0].Value = job.JobType;
-        p[1].Value = job.Priority;
-        p[2].Value = job.ConfigJson;
-        p[3].Value = now;
-        p[4].Value = job.MaxRetries;
-        p[5].Value = Db(job.Name);
-        p[6].Value = job.Command is null ? DBNull.Value : Db(ConfigJson.CommandToJson(job.Command));
-        p[7].Value = job.Timeout is { } timeout ? timeout.TotalSeconds : DBNull.Value;
-        p[8].Value = job.GpuCount;
-        p[9].Value = job.NotBefore is { } nb ? Timestamps.ToText(nb) : DBNull.Value;
-        p[10].Value = job.ScheduleId is { } sid ? sid : DBNull.Value;
-        p[11].Value = job.ScheduledFor is { } sf ? Timestamps.ToText(sf) : DBNull.Value;
-    }
 
     public TrainingJob? Get(long jobId) => Guard(() => GetJob(jobId, null));
 
