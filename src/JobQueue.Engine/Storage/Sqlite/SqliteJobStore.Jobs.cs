@@ -292,11 +292,13 @@ public sealed partial class SqliteJobStore
 
     /// <summary>
     /// The counters (schema step 5: pending and running share the row 'active') and the running
-    /// jobs counted through their index, read in one statement and so from one snapshot.
+    /// jobs counted through their index, read in one statement and so from one snapshot. Grouped
+    /// in the index's own order (worker, then type), the count streams without a sort; the rows
+    /// of one type are summed below.
     /// </summary>
     private const string StatisticsSql =
         "SELECT job_type, status, n FROM job_counts WHERE n <> 0{0} " +
-        "UNION ALL SELECT job_type, 'running', count(*) FROM jobs INDEXED BY ix_jobs_running_worker WHERE status = 'running'{0} GROUP BY job_type";
+        "UNION ALL SELECT job_type, 'running', count(*) FROM jobs INDEXED BY ix_jobs_running_worker WHERE status = 'running'{0} GROUP BY worker_id, job_type";
 
     public JobQueueStatistics Statistics(string? jobType) => Guard(() =>
     {
