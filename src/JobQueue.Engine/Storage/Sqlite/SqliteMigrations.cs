@@ -150,9 +150,8 @@ internal static class SqliteMigrations
         """,
 
         // 4: one index of running jobs instead of two. The rescue pass finds expired leases by
-        // reading every running job through the index by worker (running jobs are as many as the
-        // workers run at once), so a claim, a completion and each heartbeat's lease renewal no
-        // longer write a second index.
+        // reading the running jobs through the index by worker (running jobs are as many as the
+        // workers run at once), so a claim and a completion no longer write a second index.
         """
         DROP INDEX ix_jobs_lease;
         """,
@@ -160,7 +159,8 @@ internal static class SqliteMigrations
         // 5: a claim no longer writes the counters. Pending and running jobs of a type share one
         // counter row, status 'active', changed only when a job enters or leaves that pair; the
         // statistics split it by counting the running jobs through their index, which now also
-        // holds the job type and status so that the count reads only the index. A claim, and an
+        // holds the job type and status so that the count reads only the index, and the lease,
+        // so that the rescue pass reads only the jobs whose lease has expired. A claim, and an
         // interrupted attempt's return to the queue, then write one page less and run no trigger.
         """
         DROP TRIGGER tr_jobs_count_insert;
@@ -190,7 +190,7 @@ internal static class SqliteMigrations
                 WHERE job_type = OLD.job_type AND status = CASE WHEN OLD.status IN ('pending', 'running') THEN 'active' ELSE OLD.status END;
         END;
         DROP INDEX ix_jobs_running_worker;
-        CREATE INDEX ix_jobs_running_worker ON jobs (worker_id, job_type, status) WHERE status = 'running';
+        CREATE INDEX ix_jobs_running_worker ON jobs (worker_id, job_type, status, lease_expires_at) WHERE status = 'running';
         """,
     };
 
