@@ -296,13 +296,16 @@ public sealed partial class SqliteJobStore
     /// in the index's own order (worker, then type), the count streams without a sort; the rows
     /// of one type are summed below.
     /// </summary>
-    private const string StatisticsSql =
-        "SELECT job_type, status, n FROM job_counts WHERE n <> 0{0} " +
-        "UNION ALL SELECT job_type, 'running', count(*) FROM jobs INDEXED BY ix_jobs_running_worker WHERE status = 'running'{0} GROUP BY worker_id, job_type";
+    private static string StatisticsSql(string filter) =>
+        $"SELECT job_type, status, n FROM job_counts WHERE n <> 0{filter} " +
+        $"UNION ALL SELECT job_type, 'running', count(*) FROM jobs INDEXED BY ix_jobs_running_worker WHERE status = 'running'{filter} GROUP BY worker_id, job_type";
+
+    private static readonly string StatisticsAllSql = StatisticsSql("");
+    private static readonly string StatisticsOfTypeSql = StatisticsSql(" AND job_type = $type");
 
     public JobQueueStatistics Statistics(string? jobType) => Guard(() =>
     {
-        var cmd = Command(string.Format(System.Globalization.CultureInfo.InvariantCulture, StatisticsSql, jobType is null ? "" : " AND job_type = $type"));
+        var cmd = Command(jobType is null ? StatisticsAllSql : StatisticsOfTypeSql);
         if (jobType is not null) cmd.Parameters["$type"].Value = jobType;
         var perType = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
         using (var reader = cmd.ExecuteReader())
