@@ -133,3 +133,61 @@ Describe 'The SQLite write-ahead log stays small (<_>)' -ForEach (Get-SqliteBack
         (Get-JobQueueStatistics -Database $db).Completed | Should -Be 1500
     }
 }
+
+Describe 'A queue made by an older JobQueue is upgraded in place (<_>)' -ForEach (Get-SqliteBackend) {
+    # Schema version 3 kept one counter row per type and status, maintained on every status
+    # change, and two indexes of running jobs. Steps 4 and 5 fold the pending and running
+    # counters into one and replace the indexes; the statistics must come out the same.
+    BeforeAll {
+        $db = New-TestDatabase
+        $seed = Invoke-Pwsh @"
+1..3 | ForEach-Object { Submit-TrainingJob -Database '$db' -Type training } | Out-Null
+1..2 | ForEach-Object { Submit-TrainingJob -Database '$db' -Type evaluation } | Out-Null
+`$cancel = Submit-TrainingJob -Database '$db' -Type export
+Stop-TrainingJob -Database '$db' -Id `$cancel.JobId -Confirm:`$false | Out-Null
+1..3 | ForEach-Object { Receive-TrainingJob -Database '$db' -WorkerId old-worker } | Select-Object -Last 1 | Complete-TrainingJob | Out-Null
+"@
+        $seed.ExitCode | Should -Be 0 -Because $seed.Error
+        # The file as version 3 left it: its triggers, its indexes and its counters.
+        Invoke-Sqlite $db @"
+DROP TRIGGER tr_jobs_count_insert; DROP TRIGGER tr_jobs_count_update; DROP TRIGGER tr_jobs_count_delete;
+DROP INDEX ix_jobs_running_worker;
+CREATE INDEX ix_jobs_running_worker ON jobs (worker_id) WHERE status = 'running';
+CREATE INDEX ix_jobs_lease ON jobs (lease_expires_at) WHERE status = 'running';
+DELETE FROM job_counts;
+INSERT INTO job_counts (job_type, status, n) SELECT job_type, status, count(*) FROM jobs GROUP BY job_type, status;
+CREATE TRIGGER tr_jobs_count_insert AFTER INSERT ON jobs WHEN NOT EXISTS (SELECT 1 FROM jobqueue_settings WHERE key = 'batch_counts_pending') BEGIN
+  INSERT INTO job_counts (job_type, status, n) VALUES (NEW.job_type, NEW.status, 1) ON CONFLICT (job_type, status) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER tr_jobs_count_update AFTER UPDATE OF status, job_type ON jobs WHEN OLD.status IS NOT NEW.status OR OLD.job_type IS NOT NEW.job_type BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE job_type = OLD.job_type AND status = OLD.status;
+  INSERT INTO job_counts (job_type, status, n) VALUES (NEW.job_type, NEW.status, 1) ON CONFLICT (job_type, status) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER tr_jobs_count_delete AFTER DELETE ON jobs BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE job_type = OLD.job_type AND status = OLD.status; END;
+PRAGMA user_version = 3;
+"@ | Out-Null
+        $latest = (Initialize-JobQueue -Database (New-TestDatabase)).SchemaVersion
+    }
+
+    It 'reports the same statistics after the upgrade, and keeps them right as jobs finish' {
+        $r = Invoke-Pwsh @"
+`$info = Initialize-JobQueue -Database '$db'
+`$before = Get-JobQueueStatistics -Database '$db'
+Get-TrainingJob -Database '$db' -Status Running | Select-Object -First 1 | Complete-TrainingJob | Out-Null
+`$after = Get-JobQueueStatistics -Database '$db'
+[pscustomobject]@{
+    Version = `$info.SchemaVersion
+    Before = '{0} {1} {2} {3} {4}' -f `$before.Pending, `$before.Running, `$before.Completed, `$before.Failed, `$before.Cancelled
+    TrainingBefore = (`$before.ByType | Where-Object JobType -eq training | ForEach-Object { '{0} {1} {2}' -f `$_.Pending, `$_.Running, `$_.Completed })
+    After = '{0} {1} {2} {3} {4}' -f `$after.Pending, `$after.Running, `$after.Completed, `$after.Failed, `$after.Cancelled
+} | ConvertTo-Json -Compress
+"@
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $result = $r.Output | ConvertFrom-Json
+        $result.Version | Should -Be $latest
+        $result.Before | Should -Be '2 2 1 0 1' -Because 'pending, running, completed, failed, cancelled as version 3 counted them'
+        $result.TrainingBefore | Should -Be '0 2 1'
+        $result.After | Should -Be '2 1 2 0 1'
+        Invoke-Sqlite $db "SELECT count(*) FROM job_counts WHERE status IN ('pending', 'running')" | Should -Be '0'
+        Invoke-Sqlite $db "SELECT count(*) FROM sqlite_schema WHERE name = 'ix_jobs_lease'" | Should -Be '0'
+    }
+}
