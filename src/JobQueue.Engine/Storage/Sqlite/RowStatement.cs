@@ -6,7 +6,7 @@ using SQLitePCL;
 namespace JobQueue.Engine.Storage.Sqlite;
 
 /// <summary>
-/// A statement that writes one job and returns its row (the claim and the completion), prepared
+/// A statement that writes one job and returns its row (claim, completion, rescue), prepared
 /// once and run through SQLite's C API. ADO.NET costs more here than the SQL does: it finds each
 /// parameter by name on every run and reads each of the row's 26 values with two or three calls
 /// that each take a reference on the statement handle. Here parameters are bound by position and
@@ -19,6 +19,7 @@ internal sealed class RowStatement : IDisposable
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
     private readonly IntPtr _handle;
+    private readonly Dictionary<string, int> _indexes = new(StringComparer.Ordinal);
     private byte[] _utf8 = new byte[128];
 
     public RowStatement(sqlite3 db, string sql)
@@ -27,8 +28,6 @@ internal sealed class RowStatement : IDisposable
         Check(raw.sqlite3_prepare_v2(db, sql, out _statement));
         _handle = _statement.DangerousGetHandle();
     }
-
-    private readonly Dictionary<string, int> _indexes = new(StringComparer.Ordinal);
 
     private int Index(string name)
     {
@@ -62,8 +61,12 @@ internal sealed class RowStatement : IDisposable
     }
 
     /// <summary>
-    /// Runs the statement to its end (so an autocommit write commits and SQLite's checkpoint runs)
-    /// and returns its first row as ADO.NET's GetValues would: long, double, string or DBNull.
+    /// Runs the statement and returns its first row as ADO.NET's GetValues would: long, double,
+    /// string or DBNull. The statement is stepped to its end: SQLite runs its WAL hook, the
+    /// automatic checkpoint, only when an autocommit statement steps to its end. ADO.NET's
+    /// ExecuteScalar, or a reader disposed after the first row, resets it instead, which commits
+    /// without a checkpoint; a process writing only that way grew the -wal file without bound
+    /// (hundreds of MB over a drain) and slowed every later write.
     /// </summary>
     public object[]? ExecuteRow()
     {

@@ -345,23 +345,6 @@ public sealed partial class SqliteJobStore
     internal static JobQueueException JobNotFound(long jobId) =>
         new(ErrorKind.JobNotFound, $"No job with id {jobId} exists in this queue.", jobId);
 
-    /// <summary>
-    /// Runs a statement that returns at most one job row and copies the row out, so the statement
-    /// (and with it an autocommit write transaction) ends before the object is built. The
-    /// statement is stepped to its end, as <see cref="ScalarToEnd"/> explains.
-    /// </summary>
-    private static object[]? ReadOneRow(SqliteCommand cmd)
-    {
-        using var reader = cmd.ExecuteReader();
-        if (!reader.Read()) return null;
-        var values = new object[reader.FieldCount];
-        reader.GetValues(values);
-        while (reader.Read())
-        {
-        }
-        return values;
-    }
-
     private TrainingJob ToJob(object[] v) => new()
     {
         JobId = (long)v[0],

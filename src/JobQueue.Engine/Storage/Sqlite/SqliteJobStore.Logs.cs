@@ -5,7 +5,7 @@ namespace JobQueue.Engine.Storage.Sqlite;
 public sealed partial class SqliteJobStore
 {
     private const string InsertLogSql =
-        "INSERT INTO job_logs (job_id, timestamp, level, message, attempt) VALUES ($job, $ts, $level, $message, $attempt) RETURNING log_id";
+        "INSERT INTO job_logs (job_id, timestamp, level, message, attempt) VALUES ($job, $ts, $level, $message, $attempt)";
 
     public long AddLog(long jobId, JobLogLevel level, string message, DateTimeOffset now, int? attempt = null) => Guard(() =>
         InsertLog(new NewLogEntry(jobId, level, message, now, attempt), null));
@@ -28,7 +28,9 @@ public sealed partial class SqliteJobStore
         cmd.Parameters["$attempt"].Value = Db(entry.Attempt);
         try
         {
-            return (long)ScalarToEnd(cmd)!;
+            cmd.ExecuteNonQuery();
+            // The connection's lock is held, so its last rowid is this line's.
+            return SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle!);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
         {

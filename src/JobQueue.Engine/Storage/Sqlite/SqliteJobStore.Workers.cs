@@ -192,34 +192,41 @@ public sealed partial class SqliteJobStore
         return cmd.ExecuteNonQuery() == 1;
     });
 
-    public TrainingJob? CompleteRescue(RescueCompletion completion, DateTimeOffset now) => Guard(() =>
+    // SET expressions all see the row as it was, so each CASE takes the same branch.
+    private const string RescueRetrying = "(cancel_requested = 0 AND retry_count < max_retries)";
+
+    private const string CompleteRescueSql =
+        "UPDATE jobs SET " +
+        "status = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN retry_count < max_retries THEN 'pending' ELSE 'failed' END, " +
+        "error_message = CASE WHEN cancel_requested = 1 THEN $cancelled WHEN retry_count < max_retries THEN $retry ELSE $failed END, " +
+        $"retry_count = CASE WHEN {RescueRetrying} THEN retry_count + 1 ELSE retry_count END, " +
+        $"completed_at = CASE WHEN {RescueRetrying} THEN NULL ELSE $now END, " +
+        $"started_at = CASE WHEN {RescueRetrying} THEN NULL ELSE started_at END, " +
+        $"worker_id = CASE WHEN {RescueRetrying} THEN NULL ELSE $previous END, " +
+        $"not_before = CASE WHEN {RescueRetrying} THEN NULL ELSE not_before END, " +
+        $"gpus = CASE WHEN {RescueRetrying} THEN NULL ELSE gpus END, " +
+        $"process_id = CASE WHEN {RescueRetrying} THEN NULL ELSE process_id END, " +
+        $"process_started_at = CASE WHEN {RescueRetrying} THEN NULL ELSE process_started_at END, " +
+        "lease_expires_at = NULL, exit_code = NULL " +
+        $"WHERE job_id = $id AND attempt = $attempt AND worker_id = $rescuer AND status = 'running' RETURNING {JobColumns}";
+
+    public TrainingJob? CompleteRescue(RescueCompletion completion, DateTimeOffset now)
     {
-        // SET expressions all see the row as it was, so each CASE takes the same branch.
-        const string retrying = "(cancel_requested = 0 AND retry_count < max_retries)";
-        var cmd = Command(
-            "UPDATE jobs SET " +
-            "status = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN retry_count < max_retries THEN 'pending' ELSE 'failed' END, " +
-            "error_message = CASE WHEN cancel_requested = 1 THEN $cancelled WHEN retry_count < max_retries THEN $retry ELSE $failed END, " +
-            $"retry_count = CASE WHEN {retrying} THEN retry_count + 1 ELSE retry_count END, " +
-            $"completed_at = CASE WHEN {retrying} THEN NULL ELSE $now END, " +
-            $"started_at = CASE WHEN {retrying} THEN NULL ELSE started_at END, " +
-            $"worker_id = CASE WHEN {retrying} THEN NULL ELSE $previous END, " +
-            $"not_before = CASE WHEN {retrying} THEN NULL ELSE not_before END, " +
-            $"gpus = CASE WHEN {retrying} THEN NULL ELSE gpus END, " +
-            $"process_id = CASE WHEN {retrying} THEN NULL ELSE process_id END, " +
-            $"process_started_at = CASE WHEN {retrying} THEN NULL ELSE process_started_at END, " +
-            "lease_expires_at = NULL, exit_code = NULL " +
-            $"WHERE job_id = $id AND attempt = $attempt AND worker_id = $rescuer AND status = 'running' RETURNING {JobColumns}");
-        cmd.Parameters["$cancelled"].Value = completion.CancelledMessage;
-        cmd.Parameters["$retry"].Value = completion.RetryMessage;
-        cmd.Parameters["$failed"].Value = completion.FailedMessage;
-        cmd.Parameters["$now"].Value = Timestamps.ToText(now);
-        cmd.Parameters["$previous"].Value = Db(completion.PreviousWorkerId);
-        cmd.Parameters["$id"].Value = completion.JobId;
-        cmd.Parameters["$attempt"].Value = completion.Attempt;
-        cmd.Parameters["$rescuer"].Value = completion.RescuerId;
-        return ReadOneRow(cmd) is { } row ? ToJob(row) : null;
-    });
+        var row = Guard(() =>
+        {
+            var cmd = RowCommand(CompleteRescueSql);
+            cmd.Bind("$cancelled", completion.CancelledMessage);
+            cmd.Bind("$retry", completion.RetryMessage);
+            cmd.Bind("$failed", completion.FailedMessage);
+            cmd.Bind("$now", Timestamps.ToText(now));
+            cmd.Bind("$previous", completion.PreviousWorkerId);
+            cmd.Bind("$id", completion.JobId);
+            cmd.Bind("$attempt", completion.Attempt);
+            cmd.Bind("$rescuer", completion.RescuerId);
+            return cmd.ExecuteRow();
+        });
+        return row is null ? null : ToJob(row);
+    }
 
     public IDisposable? WatchChanges(Action changed)
     {

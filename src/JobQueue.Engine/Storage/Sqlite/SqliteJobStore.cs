@@ -232,23 +232,6 @@ public sealed partial class SqliteJobStore : IJobStore
         }
     }
 
-    /// <summary>
-    /// The first column of the first row of a statement that writes and returns (INSERT ...
-    /// RETURNING), stepped to its end. SQLite runs its WAL hook, the automatic checkpoint, only
-    /// when an autocommit statement steps to its end; ExecuteScalar resets it after the first
-    /// row, which commits without a checkpoint, so a process writing only that way would grow the
-    /// -wal file without bound (hundreds of MB over a drain) and slow every later write.
-    /// </summary>
-    internal static object? ScalarToEnd(SqliteCommand cmd)
-    {
-        using var reader = cmd.ExecuteReader();
-        var value = reader.Read() ? reader.GetValue(0) : null;
-        while (reader.Read())
-        {
-        }
-        return value;
-    }
-
     internal void Execute(string sql, SqliteTransaction? tx = null)
     {
         using var cmd = _connection.CreateCommand();
