@@ -333,6 +333,46 @@ while :; do sleep 0.1; done
         (Get-JobWorker -Database $db -WorkerId 'w-ctrlc').State | Should -Be 'Stopped'
     }
 
+    It 'passes a slot from each finished job straight to the next: -MaxJobs 3 of 5 run once each, in queue order, the rest stay pending' {
+        $ids = foreach ($n in 1..5) { (Submit-TrainingJob -Database $db -Type evaluation -Config @{ n = $n } -Priority (10 - $n)).JobId }
+        $done = @(Invoke-TestWorker @{ Database = $db; MaxJobs = 3; Handler = @{ evaluation = { param($Job) "ran $($Job.Config.n)" } } })
+
+        $done.JobId | Should -Be $ids[0..2]
+        foreach ($id in $ids[0..2]) {
+            $job = Get-TrainingJob -Database $db -Id $id
+            $job.Status | Should -Be 'Completed'
+            $job.Attempt | Should -Be 1
+            (Get-TrainingJobLog -Database $db -Id $id).Message | Should -Contain "ran $(10 - $job.Priority)"
+        }
+        foreach ($id in $ids[3..4]) {
+            $job = Get-TrainingJob -Database $db -Id $id
+            $job.Status | Should -Be 'Pending'
+            $job.Attempt | Should -Be 0
+        }
+    }
+
+    It 'stops in the middle of a drain of short jobs with none left running: each job completed once, or back to pending with no retry spent' {
+        $ids = foreach ($n in 1..40) { (Submit-TrainingJob -Database $db -Type training -Command 'sleep', '0.05' -MaxRetries 3).JobId }
+        $worker = Start-JobWorker -Database $db -WorkerId 'w-drain' -MaxConcurrent 2 -GracePeriod 5 -AsJob
+        Wait-Until { (Get-JobQueueStatistics -Database $db).Completed -ge 6 } -TimeoutSeconds 60 -Because 'six jobs completed'
+        Stop-Job $worker
+        Remove-Job $worker -Force
+
+        $jobs = @(Get-TrainingJob -Database $db -Id $ids)
+        $jobs.Count | Should -Be 40
+        @($jobs | Where-Object Status -EQ 'Running').JobId | Should -BeNullOrEmpty
+        @($jobs | Where-Object Status -NotIn 'Completed', 'Pending').JobId | Should -BeNullOrEmpty
+        $completed = @($jobs | Where-Object Status -EQ 'Completed')
+        $completed.Count | Should -BeGreaterOrEqual 6
+        $completed.Count | Should -BeLessThan 40
+        $completed.Attempt | Sort-Object -Unique | Should -Be 1
+        foreach ($job in $jobs | Where-Object Status -EQ 'Pending') {
+            $job.RetryCount | Should -Be 0
+            $job.WorkerId | Should -BeNullOrEmpty
+        }
+        (Get-JobWorker -Database $db -WorkerId 'w-drain').State | Should -Be 'Stopped'
+    }
+
     It 'takes back, when restarted with the same id, the jobs its previous process still held' {
         # A claim by 'svc' that was never finished: its process died and systemd restarts it.
         $job = Submit-TrainingJob -Database $db -Type evaluation -MaxRetries 3

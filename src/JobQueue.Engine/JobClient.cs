@@ -161,6 +161,12 @@ public sealed partial class JobClient
 
     public TrainingJob? Claim(string workerId, IReadOnlyList<string>? types = null, TimeSpan? lease = null, int maxGpuCount = int.MaxValue)
     {
+        var now = Clock.UtcNow;
+        return Store.Claim(ClaimRequestFor(workerId, types, lease, maxGpuCount, now), now);
+    }
+
+    private ClaimRequest ClaimRequestFor(string workerId, IReadOnlyList<string>? types, TimeSpan? lease, int maxGpuCount, DateTimeOffset now)
+    {
         if (string.IsNullOrWhiteSpace(workerId))
         {
             throw new JobQueueException(ErrorKind.InvalidArgument, "The worker id must not be empty.", workerId);
@@ -170,19 +176,37 @@ public sealed partial class JobClient
         {
             foreach (var type in types) ValidateJobType(type);
         }
-        var now = Clock.UtcNow;
-        return Store.Claim(new ClaimRequest(workerId, Saturate(now, lease ?? DefaultClaimLease), types, maxGpuCount, HostName), now);
+        return new ClaimRequest(workerId, Saturate(now, lease ?? DefaultClaimLease), types, maxGpuCount, HostName);
     }
 
     public TrainingJob Finish(FinishRequest request)
     {
-        TextRules.Validate(request.ErrorMessage, "error message");
         var now = Clock.UtcNow;
-        return Store.Finish(request with
+        return Store.Finish(Complete(request, now), now);
+    }
+
+    /// <summary>
+    /// Records the outcome of <paramref name="request"/> and, when it is a success, claims the
+    /// next job for <paramref name="workerId"/> in the same write transaction: a worker's slot
+    /// passes from one job to the next with one commit instead of two. The claim takes the same
+    /// arguments as <see cref="Claim"/>; the result's Next is null when nothing was claimed.
+    /// </summary>
+    public FinishedAndNext FinishAndClaim(FinishRequest request, string workerId, IReadOnlyList<string>? types = null, TimeSpan? lease = null,
+        int maxGpuCount = int.MaxValue)
+    {
+        var now = Clock.UtcNow;
+        var next = ClaimRequestFor(workerId, types, lease, maxGpuCount, now);
+        return Store.FinishAndClaim(Complete(request, now), next, now);
+    }
+
+    private FinishRequest Complete(FinishRequest request, DateTimeOffset now)
+    {
+        TextRules.Validate(request.ErrorMessage, "error message");
+        return request with
         {
             RetryPolicy = request.RetryPolicy ?? RetryPolicy,
             RetryDelay = request.RetryDelay is { } delay ? Saturate(now, delay) : null,
-        }, now);
+        };
     }
 
     /// <summary>

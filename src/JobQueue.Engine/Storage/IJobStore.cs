@@ -30,6 +30,13 @@ public partial interface IJobStore : IDisposable
     /// <summary>Records the outcome of the attempt that owns the job.</summary>
     TrainingJob Finish(FinishRequest request, DateTimeOffset now);
 
+    /// <summary>
+    /// Records a success and claims the next job in the same write transaction (a worker's slot
+    /// going from one job to the next). Any other outcome, or an attempt that no longer owns the
+    /// job, is recorded (or refused) as <see cref="Finish"/> does, and nothing is claimed.
+    /// </summary>
+    FinishedAndNext FinishAndClaim(FinishRequest request, ClaimRequest next, DateTimeOffset now);
+
     /// <summary>Cancels a pending job, or records a cancel request for a running one.</summary>
     TrainingJob Cancel(long jobId, DateTimeOffset now);
 
@@ -125,6 +132,9 @@ public sealed record FinishRequest(
     /// <summary>When the job fails with retries left, the delay before the next attempt.</summary>
     TimeSpan? RetryDelay = null,
     RetryPolicy? RetryPolicy = null);
+
+/// <summary>The job as recorded, and the job claimed with it (null when none was due or none was asked for).</summary>
+public sealed record FinishedAndNext(TrainingJob Finished, TrainingJob? Next);
 
 public sealed record NewLogEntry(long JobId, JobLogLevel Level, string Message, DateTimeOffset Timestamp, int? Attempt = null);
 

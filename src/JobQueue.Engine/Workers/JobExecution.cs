@@ -96,16 +96,43 @@ internal sealed class JobExecution
         return Record(result);
     }
 
+    /// <summary>The job claimed with this one's completion, which takes over its slot; set by <see cref="RunAsync"/>.</summary>
+    public TrainingJob? NextJob { get; private set; }
+
     private TrainingJob? Record(AttemptResult result)
     {
         var request = new FinishRequest(Job.JobId, result.Outcome!.Value, Job.Attempt, _runtime.WorkerId, result.ErrorMessage, result.ExitCode,
             RetryPolicy: _runtime.Options.RetryPolicy);
+        // A success hands its slot straight to the next job: the completion and that claim are one commit.
+        var claimNext = result.Outcome == JobOutcome.Succeeded && _runtime.NextClaims.TryReserve();
+        try
+        {
+            return RecordWithRetries(request, claimNext);
+        }
+        finally
+        {
+            if (claimNext && NextJob is null) _runtime.NextClaims.Release();
+        }
+    }
+
+    private TrainingJob? RecordWithRetries(FinishRequest request, bool claimNext)
+    {
+        var options = _runtime.Options;
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                var job = _runtime.Client.Finish(request);
-                RecordedOutcome = result.Outcome;
+                TrainingJob job;
+                if (claimNext)
+                {
+                    var both = _runtime.Client.FinishAndClaim(request, _runtime.WorkerId, options.Types, options.LeaseDuration);
+                    (job, NextJob) = (both.Finished, both.Next);
+                }
+                else
+                {
+                    job = _runtime.Client.Finish(request);
+                }
+                RecordedOutcome = request.Outcome;
                 return job;
             }
             catch (JobQueueException ex) when (ex.Kind == ErrorKind.DatabaseUnavailable && attempt < 5)

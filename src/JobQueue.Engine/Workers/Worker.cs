@@ -6,12 +6,13 @@ namespace JobQueue.Engine.Workers;
 
 /// <summary>
 /// Claims jobs and runs them until it is stopped: one claim loop (woken by database changes,
-/// finished jobs and a bounded poll), a heartbeat that renews its row and the leases of the
+/// finished jobs and a bounded poll), a slot handed from a job that succeeded straight to the
+/// next (its completion claims that job in the same transaction), a heartbeat that renews its row and the leases of the
 /// attempts it holds, and a lease rescue pass for jobs of dead workers. Stopping (a token, a
 /// signal, Stop-JobWorker) claims nothing more, signals running jobs, waits the grace period,
 /// kills what is left and returns interrupted jobs to the queue without spending a retry.
 /// </summary>
-public sealed class Worker
+public sealed class Worker : INextClaims
 {
     private static readonly TimeSpan MinWakeSpacing = TimeSpan.FromMilliseconds(10);
 
@@ -35,7 +36,9 @@ public sealed class Worker
     private WorkerRuntime? _runtime;
     private long _completed;
     private long _failed;
+    // Claims made or reserved (-MaxJobs), and whether jobs may still start; both under _gate.
     private int _claimed;
+    private bool _accepting = true;
     private string? _lastWarning;
     private DateTime _lastWarningAt;
 
@@ -116,7 +119,7 @@ public sealed class Worker
             $"up to {_options.EffectiveMaxConcurrent} job(s) at once" + (_options.Gpus is { } g ? $" on GPUs {GpuList.Format(g)}" : "") + ".");
 
         using var sink = new JobLogSink(store, _observer.Warning);
-        _runtime = new WorkerRuntime(_client, _options, _observer, sink, WorkerRuntime.CreateConfigFolder(WorkerId));
+        _runtime = new WorkerRuntime(_client, _options, _observer, sink, WorkerRuntime.CreateConfigFolder(WorkerId), this);
         using var watch = store.WatchChanges(OnDatabaseChanged);
         if (watch is null) _observer.Verbose($"No change notifications from this database; looking for jobs every {_options.PollInterval}.");
 
@@ -194,10 +197,11 @@ public sealed class Worker
                     RequestStop();
                     break;
                 }
-                ApplyJobStates(poll.Jobs);
+                ApplyJobStates(ids, poll.Jobs);
             }
 
-            var maxJobsReached = _options.MaxJobs is { } max && _claimed >= max;
+            bool maxJobsReached;
+            lock (_gate) maxJobsReached = MaxJobsReached;
             if (maxJobsReached && running == 0) break;
             var mayClaim = !maxJobsReached && running < _options.EffectiveMaxConcurrent;
             var wait = running > 0 ? Min(_options.CancelCheckInterval, _options.PollInterval) : _options.PollInterval;
@@ -212,7 +216,7 @@ public sealed class Worker
                 var outlook = queueLooksEmpty ? TryStore(() => store.PeekPending(_options.Types, gpusOwned, now)) : null;
                 if (outlook is null or { DueNow: true })
                 {
-                    var claimed = TryStore(() => new ClaimResult(_client.Claim(WorkerId, _options.Types, _options.LeaseDuration, _gpus?.Free ?? int.MaxValue)));
+                    var claimed = TryStore(ClaimReserved);
                     if (claimed?.Job is { } job)
                     {
                         queueLooksEmpty = false;
@@ -251,15 +255,53 @@ public sealed class Worker
         }
     }
 
+    /// <summary>A claim counted against -MaxJobs before it is made (a finishing job may claim at the same time).</summary>
+    private ClaimResult ClaimReserved()
+    {
+        if (!Reserve()) return new ClaimResult(null);
+        TrainingJob? job = null;
+        try
+        {
+            job = _client.Claim(WorkerId, _options.Types, _options.LeaseDuration, _gpus?.Free ?? int.MaxValue);
+            return new ClaimResult(job);
+        }
+        finally
+        {
+            if (job is null) ((INextClaims)this).Release();
+        }
+    }
+
+    private bool MaxJobsReached => _options.MaxJobs is { } max && _claimed >= max;
+
+    // A finishing job claims its successor only where the claim loop alone hands out GPUs.
+    bool INextClaims.TryReserve() => _gpus is null && Reserve();
+
+    private bool Reserve()
+    {
+        lock (_gate)
+        {
+            if (!_accepting || _stop.IsCancellationRequested || MaxJobsReached) return false;
+            _claimed++;
+            return true;
+        }
+    }
+
+    void INextClaims.Release()
+    {
+        lock (_gate) _claimed--;
+    }
+
     private static TimeSpan Clamp(TimeSpan wait) =>
         wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : wait;
 
-    private void ApplyJobStates(IReadOnlyList<JobRunState> states)
+    private void ApplyJobStates(long[] polled, IReadOnlyList<JobRunState> states)
     {
         List<JobExecution> executions;
         lock (_gate) executions = _running.Values.ToList();
         foreach (var execution in executions)
         {
+            // A job that a finished one handed its slot to after the poll was not asked about.
+            if (Array.IndexOf(polled, execution.Job.JobId) < 0) continue;
             var state = states.FirstOrDefault(s => s.JobId == execution.Job.JobId);
             if (state is null || state.Status != JobStatus.Running || state.Attempt != execution.Job.Attempt
                 || !string.Equals(state.WorkerId, WorkerId, StringComparison.Ordinal))
@@ -278,7 +320,8 @@ public sealed class Worker
         }
     }
 
-    private void Start(TrainingJob job)
+    /// <summary>Starts a claimed job; one handed over by a finished job is refused (false) once the worker is stopping.</summary>
+    private bool Start(TrainingJob job, bool handedOver = false)
     {
         int[]? gpus = null;
         if (_gpus is not null)
@@ -287,13 +330,19 @@ public sealed class Worker
             gpus = _gpus.Take(job.GpuCount) ?? throw new InvalidOperationException($"Job {job.JobId} was claimed without {job.GpuCount} free GPUs.");
         }
         var execution = new JobExecution(_runtime!, job, gpus);
+        var run = new Task<Task>(RunToEnd);
+        execution.Completion = run.Unwrap();
         lock (_gate)
         {
+            // Under the lock that StopRunningJobs takes to see what runs: a job started here is stopped there.
+            if (handedOver && (!_accepting || _stop.IsCancellationRequested)) return false;
             _running[job.JobId] = execution;
-            _claimed++;
         }
         _observer.Verbose($"Job {job.JobId} ({job.JobType}, attempt {job.Attempt}) started" + (gpus is { Length: > 0 } ? $" on GPUs {GpuList.Format(gpus)}." : "."));
-        execution.Completion = Task.Run(async () =>
+        run.Start(TaskScheduler.Default);
+        return true;
+
+        async Task RunToEnd()
         {
             try
             {
@@ -308,17 +357,44 @@ public sealed class Worker
             }
             finally
             {
+                // The job claimed with this one's completion takes over the slot before it is given up.
+                if (execution.NextJob is { } next) StartNext(next);
                 lock (_gate) _running.Remove(job.JobId);
                 if (gpus is not null) _gpus!.Return(gpus);
                 _wake.Set();
             }
-        });
+        }
+    }
+
+    /// <summary>
+    /// Starts the job that a finished job's completion claimed, unless the worker is stopping:
+    /// then the job goes back to the queue at once, without spending a retry.
+    /// </summary>
+    private void StartNext(TrainingJob next)
+    {
+        if (Start(next, handedOver: true)) return;
+        ((INextClaims)this).Release();
+        try
+        {
+            _client.Finish(new FinishRequest(next.JobId, JobOutcome.Interrupted, next.Attempt, WorkerId,
+                $"Interrupted: worker '{WorkerId}' stopped before the job started; the job went back to the queue."));
+            _observer.Verbose($"Job {next.JobId} went back to the queue: the worker is stopping.");
+        }
+        catch (JobQueueException ex)
+        {
+            // Its lease runs out and a rescue pass gives it back (a restarted worker with this id takes it back at once).
+            _observer.Warning($"Job {next.JobId}: claimed as the worker stopped, and could not be given back ({ex.Message}); its lease will expire and it will be retried.");
+        }
     }
 
     private void StopRunningJobs()
     {
         List<JobExecution> executions;
-        lock (_gate) executions = _running.Values.ToList();
+        lock (_gate)
+        {
+            _accepting = false;
+            executions = _running.Values.ToList();
+        }
         if (executions.Count == 0) return;
         _observer.Verbose($"Stopping {executions.Count} running job(s); they get {_options.GracePeriod} to exit before they are killed.");
         TryStore(() => _client.Store.Heartbeat(Beat(WorkerState.Stopping), _client.Clock.UtcNow));

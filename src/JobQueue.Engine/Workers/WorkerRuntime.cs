@@ -3,13 +3,14 @@ namespace JobQueue.Engine.Workers;
 /// <summary>What every execution of one worker shares.</summary>
 internal sealed class WorkerRuntime
 {
-    public WorkerRuntime(JobClient client, WorkerOptions options, IWorkerObserver observer, JobLogSink sink, string configFolder)
+    public WorkerRuntime(JobClient client, WorkerOptions options, IWorkerObserver observer, JobLogSink sink, string configFolder, INextClaims nextClaims)
     {
         Client = client;
         Options = options;
         Observer = observer;
         Sink = sink;
         ConfigFolder = configFolder;
+        NextClaims = nextClaims;
     }
 
     public JobClient Client { get; }
@@ -21,6 +22,9 @@ internal sealed class WorkerRuntime
     public string ConfigFolder { get; }
 
     public string WorkerId => Options.WorkerId;
+
+    /// <summary>Whether a succeeding job's completion may claim the next job for its slot.</summary>
+    public INextClaims NextClaims { get; }
 
     public static string CreateConfigFolder(string workerId)
     {
@@ -40,6 +44,18 @@ internal sealed class WorkerRuntime
         }
         return folder;
     }
+}
+
+/// <summary>
+/// The worker's count of claims, as seen by an execution: a completion that claims the next job
+/// reserves that claim first (the worker may be stopping or at -MaxJobs), and gives the
+/// reservation back when nothing was claimed.
+/// </summary>
+internal interface INextClaims
+{
+    bool TryReserve();
+
+    void Release();
 }
 
 /// <summary>Hands out a worker's GPU devices; only the claim loop takes, so a claim sized to Free always fits.</summary>

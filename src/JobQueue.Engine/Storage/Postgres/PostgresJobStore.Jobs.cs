@@ -146,7 +146,9 @@ public sealed partial class PostgresJobStore
         return ReadJobs(cmd);
     });
 
-    public TrainingJob? Claim(ClaimRequest request, DateTimeOffset now) => Run(conn =>
+    public TrainingJob? Claim(ClaimRequest request, DateTimeOffset now) => Run(conn => ClaimOne(conn, request, now));
+
+    private TrainingJob? ClaimOne(NpgsqlConnection conn, ClaimRequest request, DateTimeOffset now)
     {
         var byType = request.Types is { Count: > 0 };
         using var cmd = Sql(conn, byType ? ClaimByTypeSql : ClaimSql)
@@ -158,7 +160,7 @@ public sealed partial class PostgresJobStore
         if (byType) cmd.Arg("types", request.Types!.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
         using var reader = cmd.ExecuteReader();
         return reader.Read() ? ReadJob(reader) : null;
-    });
+    }
 
     // Success needs no decision from the row (retries and cancel requests do not matter), so
     // the ownership check and the change are one statement; any miss takes the full path below,
@@ -168,23 +170,44 @@ public sealed partial class PostgresJobStore
         "WHERE job_id = @id AND status = 'running' AND (@attempt::integer IS NULL OR attempt = @attempt::integer) " +
         "AND (@worker::text IS NULL OR worker_id = @worker::text) RETURNING " + JobColumns;
 
+    private TrainingJob? SucceedOwned(NpgsqlConnection conn, FinishRequest request, DateTimeOffset now)
+    {
+        using var cmd = Sql(conn, SucceedSql)
+            .Arg("id", request.JobId)
+            .Arg("now", Utc(now))
+            .Arg("exit", request.ExitCode, NpgsqlDbType.Integer)
+            .Arg("attempt", request.Attempt, NpgsqlDbType.Integer)
+            .Arg("worker", PostgresText.Encode(request.WorkerId), NpgsqlDbType.Text);
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() ? ReadJob(reader) : null;
+    }
+
     public TrainingJob Finish(FinishRequest request, DateTimeOffset now)
+    {
+        if (request.Outcome == JobOutcome.Succeeded && Run(conn => SucceedOwned(conn, request, now)) is { } done) return done;
+        return FinishOther(request, now);
+    }
+
+    public FinishedAndNext FinishAndClaim(FinishRequest request, ClaimRequest next, DateTimeOffset now)
     {
         if (request.Outcome == JobOutcome.Succeeded)
         {
-            var done = Run(conn =>
+            // One transaction, one commit (one WAL flush) for the completion and the claim.
+            var both = Run(conn =>
             {
-                using var cmd = Sql(conn, SucceedSql)
-                    .Arg("id", request.JobId)
-                    .Arg("now", Utc(now))
-                    .Arg("exit", request.ExitCode, NpgsqlDbType.Integer)
-                    .Arg("attempt", request.Attempt, NpgsqlDbType.Integer)
-                    .Arg("worker", PostgresText.Encode(request.WorkerId), NpgsqlDbType.Text);
-                using var reader = cmd.ExecuteReader();
-                return reader.Read() ? ReadJob(reader) : null;
+                using var tx = conn.BeginTransaction();
+                if (SucceedOwned(conn, request, now) is not { } done) return null;
+                var claimed = ClaimOne(conn, next, now);
+                tx.Commit();
+                return new FinishedAndNext(done, claimed);
             });
-            if (done is not null) return done;
+            if (both is not null) return both;
         }
+        return new FinishedAndNext(FinishOther(request, now), null);
+    }
+
+    private TrainingJob FinishOther(FinishRequest request, DateTimeOffset now)
+    {
         var finished = FinishChecked(request, now);
         if (finished.Status == JobStatus.Pending) WakeWorkers();
         return finished;

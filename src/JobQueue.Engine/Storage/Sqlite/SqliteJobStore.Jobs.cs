@@ -101,25 +101,27 @@ public sealed partial class SqliteJobStore
 
     public TrainingJob? Claim(ClaimRequest request, DateTimeOffset now)
     {
-        var row = Guard(() =>
-        {
-            var sql = request.Types is { Count: > 0 } types
-                ? ClaimSqlHead + " AND job_type IN " + InList("ty", types.Count) + ClaimSqlTail
-                : ClaimAnyTypeSql;
-            var cmd = RowCommand(sql);
-            cmd.Bind("$now", Timestamps.ToText(now));
-            cmd.Bind("$worker", request.WorkerId);
-            cmd.Bind("$lease", Timestamps.ToText(now + request.Lease));
-            cmd.Bind("$host", request.HostName);
-            cmd.Bind("$maxGpus", request.MaxGpuCount);
-            if (request.Types is { Count: > 0 } t)
-            {
-                for (var i = 0; i < t.Count; i++) cmd.Bind($"$ty{i}", t[i]);
-            }
-            return cmd.ExecuteRow();
-        });
+        var row = Guard(() => ClaimRow(request, now));
         // Built outside the connection lock, which other threads sharing this store may be waiting for.
         return row is null ? null : ToJob(row);
+    }
+
+    private object[]? ClaimRow(ClaimRequest request, DateTimeOffset now)
+    {
+        var sql = request.Types is { Count: > 0 } types
+            ? ClaimSqlHead + " AND job_type IN " + InList("ty", types.Count) + ClaimSqlTail
+            : ClaimAnyTypeSql;
+        var cmd = RowCommand(sql);
+        cmd.Bind("$now", Timestamps.ToText(now));
+        cmd.Bind("$worker", request.WorkerId);
+        cmd.Bind("$lease", Timestamps.ToText(now + request.Lease));
+        cmd.Bind("$host", request.HostName);
+        cmd.Bind("$maxGpus", request.MaxGpuCount);
+        if (request.Types is { Count: > 0 } t)
+        {
+            for (var i = 0; i < t.Count; i++) cmd.Bind($"$ty{i}", t[i]);
+        }
+        return cmd.ExecuteRow();
     }
 
     public TrainingJob Finish(FinishRequest request, DateTimeOffset now)
@@ -128,19 +130,40 @@ public sealed partial class SqliteJobStore
         {
             // The common case in one conditional statement; only a refused claim takes the slow path,
             // which explains why it was refused.
-            var row = Guard(() =>
-            {
-                var fast = RowCommand(CompleteOwnedSql);
-                fast.Bind("$now", Timestamps.ToText(now));
-                fast.Bind("$exit", request.ExitCode);
-                fast.Bind("$id", request.JobId);
-                fast.Bind("$attempt", request.Attempt);
-                fast.Bind("$worker", request.WorkerId);
-                return fast.ExecuteRow();
-            });
+            var row = Guard(() => CompleteOwnedRow(request, now));
             if (row is not null) return ToJob(row);
         }
         return FinishChecked(request, now);
+    }
+
+    public FinishedAndNext FinishAndClaim(FinishRequest request, ClaimRequest next, DateTimeOffset now)
+    {
+        if (request.Outcome == JobOutcome.Succeeded)
+        {
+            // One write transaction for both: the completion and the claim share its pages and its commit.
+            var rows = Guard(() =>
+            {
+                using var tx = BeginWrite();
+                var done = CompleteOwnedRow(request, now);
+                if (done is null) return null;
+                var claimed = ClaimRow(next, now);
+                tx.Commit();
+                return new[] { done, claimed };
+            });
+            if (rows is not null) return new FinishedAndNext(ToJob(rows[0]!), rows[1] is { } c ? ToJob(c) : null);
+        }
+        return new FinishedAndNext(FinishChecked(request, now), null);
+    }
+
+    private object[]? CompleteOwnedRow(FinishRequest request, DateTimeOffset now)
+    {
+        var cmd = RowCommand(CompleteOwnedSql);
+        cmd.Bind("$now", Timestamps.ToText(now));
+        cmd.Bind("$exit", request.ExitCode);
+        cmd.Bind("$id", request.JobId);
+        cmd.Bind("$attempt", request.Attempt);
+        cmd.Bind("$worker", request.WorkerId);
+        return cmd.ExecuteRow();
     }
 
     private TrainingJob FinishChecked(FinishRequest request, DateTimeOffset now) => Guard(() =>
