@@ -86,10 +86,32 @@ public sealed partial class PostgresJobStore
             }
             // Identity values rise in insertion order, so sorted ids line up with the input.
             ids.Sort();
+            RefreshPlannerStatistics(conn, jobs.Count);
             return (IReadOnlyList<long>)ids;
         });
         WakeWorkers();
         return inserted;
+    }
+
+    /// <summary>Batches from this size on may leave the planner's picture of the queue out of date.</summary>
+    internal const int AnalyzeBatchThreshold = 1_000;
+
+    /// <summary>
+    /// After a batch that grows the table by a tenth or more (or a table never analyzed), ANALYZE
+    /// it now rather than when autovacuum next looks, up to a minute later. Until then the planner
+    /// takes the new pending jobs for a handful, and each claim sorts all of them instead of
+    /// reading the first entry of the claim index: on a fresh queue of 5,000 jobs a claim took
+    /// 1.2 ms instead of 0.2, and the cost grows with the batch. Without the right to analyze the
+    /// table, PostgreSQL warns and skips it, and autovacuum does it later.
+    /// </summary>
+    private static void RefreshPlannerStatistics(NpgsqlConnection conn, int added)
+    {
+        if (added < AnalyzeBatchThreshold) return;
+        using var known = Sql(conn, "SELECT reltuples FROM pg_class WHERE oid = 'jobs'::regclass");
+        var tuples = Convert.ToDouble(known.ExecuteScalar() ?? -1.0);
+        if (tuples >= 0 && added < tuples / 10) return;
+        using var analyze = Sql(conn, "ANALYZE jobs");
+        analyze.ExecuteNonQuery();
     }
 
     public TrainingJob? Get(long jobId) => Run(conn => GetJob(conn, null, jobId, lockRow: false));
@@ -188,19 +210,50 @@ public sealed partial class PostgresJobStore
         return FinishOther(request, now);
     }
 
+    // A success and the claim of the next job as one statement: one round trip and one commit.
+    // The claim runs only when the success matched; the counter trigger sees both changes in
+    // one transition table.
+    private const string SucceedAndClaimSql =
+        "WITH done AS (" + SucceedSql + "), next AS (" + ClaimSqlHead + " AND EXISTS (SELECT FROM done)" + ClaimSqlTail + ") " +
+        "SELECT * FROM done UNION ALL SELECT * FROM next";
+
+    private const string SucceedAndClaimByTypeSql =
+        "WITH done AS (" + SucceedSql + "), next AS (" + ClaimSqlHead + " AND job_type = ANY(@types) AND EXISTS (SELECT FROM done)" + ClaimSqlTail + ") " +
+        "SELECT * FROM done UNION ALL SELECT * FROM next";
+
     public FinishedAndNext FinishAndClaim(FinishRequest request, ClaimRequest next, DateTimeOffset now)
     {
-        if (request.Outcome == JobOutcome.Succeeded)
+        // The statement shares its worker parameter between the two halves.
+        if (request.Outcome == JobOutcome.Succeeded && string.Equals(request.WorkerId, next.WorkerId, StringComparison.Ordinal))
         {
-            // One transaction, one commit (one WAL flush) for the completion and the claim.
             var both = Run(conn =>
             {
-                using var tx = conn.BeginTransaction();
-                if (SucceedOwned(conn, request, now) is not { } done) return null;
-                var claimed = ClaimOne(conn, next, now);
-                tx.Commit();
-                return new FinishedAndNext(done, claimed);
+                var byType = next.Types is { Count: > 0 };
+                using var cmd = Sql(conn, byType ? SucceedAndClaimByTypeSql : SucceedAndClaimSql)
+                    .Arg("id", request.JobId)
+                    .Arg("now", Utc(now))
+                    .Arg("exit", request.ExitCode, NpgsqlDbType.Integer)
+                    .Arg("attempt", request.Attempt, NpgsqlDbType.Integer)
+                    .Arg("worker", PostgresText.Encode(request.WorkerId), NpgsqlDbType.Text)
+                    .Arg("lease", Utc(now + next.Lease))
+                    .Arg("host", PostgresText.Encode(next.HostName), NpgsqlDbType.Text)
+                    .Arg("maxGpus", next.MaxGpuCount);
+                if (byType) cmd.Arg("types", next.Types!.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+                TrainingJob? done = null, claimed = null;
+                using var reader = cmd.ExecuteReader();
+                while (reader.Read())
+                {
+                    var job = ReadJob(reader);
+                    if (job.JobId == request.JobId) done = job;
+                    else claimed = job;
+                }
+                return done is null ? null : new FinishedAndNext(done, claimed);
             });
+            if (both is not null) return both;
+        }
+        else if (request.Outcome == JobOutcome.Succeeded)
+        {
+            var both = InTransaction((conn, _) => SucceedOwned(conn, request, now) is { } done ? new FinishedAndNext(done, ClaimOne(conn, next, now)) : null);
             if (both is not null) return both;
         }
         return new FinishedAndNext(FinishOther(request, now), null);
