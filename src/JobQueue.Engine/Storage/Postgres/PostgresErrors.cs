@@ -15,9 +15,18 @@ internal static class NpgsqlCommandExtensions
     /// <summary>Adds a parameter of an explicit type (arrays, and times that may be null).</summary>
     public static NpgsqlCommand Arg(this NpgsqlCommand cmd, string name, object? value, NpgsqlDbType type)
     {
-        cmd.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
+        cmd.Parameters.Add(Typed(name, value, type));
         return cmd;
     }
+
+    /// <summary>As for a command: a parameter of one statement of a batch.</summary>
+    public static NpgsqlBatchCommand Arg(this NpgsqlBatchCommand cmd, string name, object? value, NpgsqlDbType type)
+    {
+        cmd.Parameters.Add(Typed(name, value, type));
+        return cmd;
+    }
+
+    private static NpgsqlParameter Typed(string name, object? value, NpgsqlDbType type) => new(name, type) { Value = value ?? DBNull.Value };
 }
 
 /// <summary>PostgreSQL and network failures as errors a user can act on; messages name the database by its masked display name.</summary>

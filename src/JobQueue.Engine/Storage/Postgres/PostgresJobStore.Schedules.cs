@@ -22,16 +22,6 @@ public sealed partial class PostgresJobStore
 
     private const string ScheduleChannel = "jobqueue_schedules";
 
-    // The occurrence key (schedule_id, scheduled_for) is unique: an occurrence that already has
-    // its job is left alone instead of failing the firing. One statement for all occurrences;
-    // scheduled_for comes back so each id finds its occurrence.
-    private const string InsertOccurrencesSql =
-        "INSERT INTO jobs (job_type, status, priority, config, created_at, max_retries, name, command, timeout_seconds, gpu_count, schedule_id, scheduled_for) " +
-        "SELECT t.job_type, 'pending', t.priority, t.config::json, @now, t.max_retries, t.name, t.command::json, t.timeout_seconds, t.gpu_count, @scheduleId, t.scheduled_for " +
-        "FROM unnest(@types, @priorities, @configs, @maxRetries, @names, @commands, @timeouts, @gpuCounts, @scheduledFors) WITH ORDINALITY " +
-        "AS t(job_type, priority, config, max_retries, name, command, timeout_seconds, gpu_count, scheduled_for, ord) ORDER BY t.ord " +
-        "ON CONFLICT (schedule_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING RETURNING job_id, scheduled_for";
-
     public JobSchedule InsertSchedule(ScheduleDefinition definition, ScheduleState state, DateTimeOffset now) => InTransaction((conn, tx) =>
     {
         using var cmd = Sql(conn,
@@ -151,71 +141,78 @@ public sealed partial class PostgresJobStore
         return (IReadOnlyDictionary<long, ScheduleActivity>)result;
     });
 
+    // The firings of a pass, set-based: each schedule advances only if it still has the values its
+    // plan was made from (compared exactly as they were read), and only the schedules that
+    // advanced get their occurrences' jobs (an occurrence whose job exists already is skipped: the
+    // occurrence key (schedule_id, scheduled_for) is unique). Rows: each advanced schedule, then
+    // each job created with its schedule and occurrence.
+    private const string FireSchedulesSql =
+        "WITH f AS (SELECT * FROM unnest(@ids, @nextRuns, @lastRuns, @expected, @updated) AS f(id, next_run, last_run, expected, updated)), " +
+        "advanced AS (UPDATE schedules s SET next_run = f.next_run, last_run = coalesce(f.last_run, s.last_run) FROM f " +
+        "WHERE s.schedule_id = f.id AND s.enabled AND s.next_run = f.expected AND s.updated_at IS NOT DISTINCT FROM f.updated RETURNING s.schedule_id), " +
+        "inserted AS (INSERT INTO jobs (job_type, status, priority, config, created_at, max_retries, name, command, timeout_seconds, gpu_count, schedule_id, scheduled_for) " +
+        "SELECT t.job_type, 'pending', t.priority, t.config::json, @now, t.max_retries, t.name, t.command::json, t.timeout_seconds, t.gpu_count, t.schedule_id, t.scheduled_for " +
+        "FROM unnest(@jobSchedules, @types, @priorities, @configs, @maxRetries, @names, @commands, @timeouts, @gpuCounts, @scheduledFors) WITH ORDINALITY " +
+        "AS t(schedule_id, job_type, priority, config, max_retries, name, command, timeout_seconds, gpu_count, scheduled_for, ord) " +
+        "WHERE t.schedule_id IN (SELECT schedule_id FROM advanced) ORDER BY t.ord " +
+        "ON CONFLICT (schedule_id, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING RETURNING schedule_id, job_id, scheduled_for) " +
+        "SELECT schedule_id, NULL::bigint, NULL::timestamptz FROM advanced UNION ALL SELECT schedule_id, job_id, scheduled_for FROM inserted";
+
     public IReadOnlyList<IReadOnlyList<long?>?> FireSchedules(IReadOnlyList<ScheduleFire> fires, DateTimeOffset now)
     {
         var results = new IReadOnlyList<long?>?[fires.Count];
         if (fires.Count == 0) return results;
+        // Schedules in id order, and their jobs in that order (ids rise with schedule and occurrence).
+        var ordered = fires.OrderBy(f => f.ScheduleId).ToList();
+        var jobs = ordered.SelectMany(f => f.Jobs.Select(j => (f.ScheduleId, Job: j))).ToList();
+        var scheduledFor = jobs
+            .Select(j => Utc(j.Job.ScheduledFor ?? throw new ArgumentException("A scheduled job needs its occurrence.", nameof(fires))))
+            .ToArray();
+        var advanced = new HashSet<long>();
+        var created = new Dictionary<(long, DateTime), long>();
         InTransaction((conn, tx) =>
         {
-            // One transaction (one WAL flush) for the whole pass. Schedules are taken in id
-            // order, so two passes firing overlapping sets lock their rows in the same order and
-            // cannot deadlock; the second waits, then finds each row moved on.
-            foreach (var f in Enumerable.Range(0, fires.Count).OrderBy(f => fires[f].ScheduleId))
+            // One transaction (one WAL flush), one round trip and one statement for the pass. The
+            // rows are locked first, in id order, so two passes firing overlapping sets cannot
+            // deadlock; the second waits, then finds each row moved on.
+            using var batch = new NpgsqlBatch(conn, tx);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT FROM schedules WHERE schedule_id = ANY(@ids) ORDER BY schedule_id FOR UPDATE")
+                .Arg("ids", ordered.Select(f => f.ScheduleId).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(FireSchedulesSql)
+                .Arg("ids", ordered.Select(f => f.ScheduleId).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
+                .Arg("nextRuns", ordered.Select(f => Utc(f.NextRun)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+                .Arg("lastRuns", ordered.Select(f => Utc(f.LastRun)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+                .Arg("expected", ordered.Select(f => f.ExpectedNextRun.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+                .Arg("updated", ordered.Select(f => f.ExpectedUpdatedAt?.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+                .Arg("now", Utc(now), NpgsqlDbType.TimestampTz)
+                .Arg("jobSchedules", jobs.Select(j => j.ScheduleId).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
+                .Arg("types", jobs.Select(j => j.Job.JobType).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Arg("priorities", jobs.Select(j => j.Job.Priority).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
+                .Arg("configs", jobs.Select(j => j.Job.ConfigJson).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Arg("maxRetries", jobs.Select(j => j.Job.MaxRetries).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
+                .Arg("names", PostgresText.Encode(jobs.Select(j => j.Job.Name)), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Arg("commands", jobs.Select(j => ConfigJson.CommandToJson(j.Job.Command)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Arg("timeouts", jobs.Select(j => j.Job.Timeout?.TotalSeconds).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Double)
+                .Arg("gpuCounts", jobs.Select(j => j.Job.GpuCount).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
+                .Arg("scheduledFors", scheduledFor, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz));
+            using var reader = batch.ExecuteReader();
+            reader.NextResult();
+            while (reader.Read())
             {
-                results[f] = FireOne(conn, tx, fires[f], now);
+                if (reader.IsDBNull(1)) advanced.Add(reader.GetInt64(0));
+                else created[(reader.GetInt64(0), reader.GetFieldValue<DateTime>(2))] = reader.GetInt64(1);
             }
             return 0;
         });
-        if (results.Any(ids => ids?.Any(id => id is not null) == true)) WakeWorkers();
+        for (var i = 0; i < fires.Count; i++)
+        {
+            var fire = fires[i];
+            results[i] = advanced.Contains(fire.ScheduleId)
+                ? fire.Jobs.Select(j => created.TryGetValue((fire.ScheduleId, Utc(j.ScheduledFor!.Value)), out var id) ? id : (long?)null).ToArray()
+                : null;
+        }
+        if (created.Count > 0) WakeWorkers();
         return results;
-    }
-
-    private IReadOnlyList<long?>? FireOne(NpgsqlConnection conn, NpgsqlTransaction tx, ScheduleFire fire, DateTimeOffset now)
-    {
-        var scheduledFor = fire.Jobs
-            .Select(j => Utc(j.ScheduledFor ?? throw new ArgumentException("A scheduled job needs its occurrence.", nameof(fire))))
-            .ToArray();
-        // Conditional on the values the plan was made from: a pass that lost the race (or planned
-        // from a schedule that was changed meanwhile) updates no row and creates nothing. The
-        // expected values are compared exactly as they were read, not rounded to milliseconds.
-        using (var advance = Sql(conn,
-                   "UPDATE schedules SET next_run = @nextRun, last_run = coalesce(@lastRun, last_run) " +
-                   "WHERE schedule_id = @id AND enabled AND next_run = @expected AND updated_at IS NOT DISTINCT FROM @updated", tx)
-                   .Arg("nextRun", Utc(fire.NextRun), NpgsqlDbType.TimestampTz)
-                   .Arg("lastRun", Utc(fire.LastRun), NpgsqlDbType.TimestampTz)
-                   .Arg("id", fire.ScheduleId)
-                   .Arg("expected", fire.ExpectedNextRun.UtcDateTime, NpgsqlDbType.TimestampTz)
-                   .Arg("updated", fire.ExpectedUpdatedAt?.UtcDateTime, NpgsqlDbType.TimestampTz))
-        {
-            if (advance.ExecuteNonQuery() == 0) return null;
-        }
-        var ids = new long?[fire.Jobs.Count];
-        if (ids.Length > 0)
-        {
-            var jobs = fire.Jobs;
-            using var insert = Sql(conn, InsertOccurrencesSql, tx)
-                .Arg("now", Utc(now))
-                .Arg("scheduleId", fire.ScheduleId)
-                .Arg("types", jobs.Select(j => j.JobType).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                .Arg("priorities", jobs.Select(j => j.Priority).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
-                .Arg("configs", jobs.Select(j => j.ConfigJson).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                .Arg("maxRetries", jobs.Select(j => j.MaxRetries).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
-                .Arg("names", PostgresText.Encode(jobs.Select(j => j.Name)), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                .Arg("commands", jobs.Select(j => ConfigJson.CommandToJson(j.Command)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                .Arg("timeouts", jobs.Select(j => j.Timeout?.TotalSeconds).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Double)
-                .Arg("gpuCounts", jobs.Select(j => j.GpuCount).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
-                .Arg("scheduledFors", scheduledFor, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
-            var created = new Dictionary<DateTime, long>();
-            using (var reader = insert.ExecuteReader())
-            {
-                while (reader.Read()) created[reader.GetFieldValue<DateTime>(1)] = reader.GetInt64(0);
-            }
-            for (var i = 0; i < ids.Length; i++)
-            {
-                ids[i] = created.TryGetValue(scheduledFor[i], out var id) ? id : null;
-            }
-        }
-        return ids;
     }
 
     // Triggers NOTIFY the channel when a schedule changes or a scheduled job's run ends (see PostgresMigrations).
