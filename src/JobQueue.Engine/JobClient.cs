@@ -189,14 +189,20 @@ public sealed partial class JobClient
     /// Records the outcome of <paramref name="request"/> and, when it is a success, claims the
     /// next job for <paramref name="workerId"/> in the same write transaction: a worker's slot
     /// passes from one job to the next with one commit instead of two. The claim takes the same
-    /// arguments as <see cref="Claim"/>; the result's Next is null when nothing was claimed.
+    /// arguments as <see cref="Claim"/>; the result's Next is null when nothing was claimed. The
+    /// finished attempt must be held by <paramref name="workerId"/>.
     /// </summary>
     public FinishedAndNext FinishAndClaim(FinishRequest request, string workerId, IReadOnlyList<string>? types = null, TimeSpan? lease = null,
         int maxGpuCount = int.MaxValue)
     {
+        if (request.WorkerId is { } owner && !string.Equals(owner, workerId, StringComparison.Ordinal))
+        {
+            throw new JobQueueException(ErrorKind.InvalidArgument,
+                $"Worker '{workerId}' can claim its next job only with the completion of a job it holds, not one of worker '{owner}'.", workerId);
+        }
         var now = Clock.UtcNow;
         var next = ClaimRequestFor(workerId, types, lease, maxGpuCount, now);
-        return Store.FinishAndClaim(Complete(request, now), next, now);
+        return Store.FinishAndClaim(Complete(request with { WorkerId = workerId }, now), next, now);
     }
 
     private FinishRequest Complete(FinishRequest request, DateTimeOffset now)

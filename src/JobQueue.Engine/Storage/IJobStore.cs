@@ -33,7 +33,8 @@ public partial interface IJobStore : IDisposable
     /// <summary>
     /// Records a success and claims the next job in the same write transaction (a worker's slot
     /// going from one job to the next). Any other outcome, or an attempt that no longer owns the
-    /// job, is recorded (or refused) as <see cref="Finish"/> does, and nothing is claimed.
+    /// job, is recorded (or refused) as <see cref="Finish"/> does, and nothing is claimed. The
+    /// request's worker is the claiming worker.
     /// </summary>
     FinishedAndNext FinishAndClaim(FinishRequest request, ClaimRequest next, DateTimeOffset now);
 

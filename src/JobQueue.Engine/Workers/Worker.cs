@@ -7,8 +7,8 @@ namespace JobQueue.Engine.Workers;
 /// <summary>
 /// Claims jobs and runs them until it is stopped: one claim loop (woken by database changes,
 /// finished jobs and a bounded poll), a slot handed from a job that succeeded straight to the
-/// next (its completion claims that job in the same transaction), a heartbeat that renews its row and the leases of the
-/// attempts it holds, and a lease rescue pass for jobs of dead workers. Stopping (a token, a
+/// next (its completion claims that job in the same transaction), a heartbeat that renews its
+/// row and the leases of the attempts it holds, and a lease rescue pass for jobs of dead workers. Stopping (a token, a
 /// signal, Stop-JobWorker) claims nothing more, signals running jobs, waits the grace period,
 /// kills what is left and returns interrupted jobs to the queue without spending a retry.
 /// </summary>
@@ -286,7 +286,9 @@ public sealed class Worker : INextClaims
         }
     }
 
-    void INextClaims.Release()
+    void INextClaims.Release() => Release();
+
+    private void Release()
     {
         lock (_gate) _claimed--;
     }

@@ -168,9 +168,7 @@ public sealed partial class PostgresJobStore
         return ReadJobs(cmd);
     });
 
-    public TrainingJob? Claim(ClaimRequest request, DateTimeOffset now) => Run(conn => ClaimOne(conn, request, now));
-
-    private TrainingJob? ClaimOne(NpgsqlConnection conn, ClaimRequest request, DateTimeOffset now)
+    public TrainingJob? Claim(ClaimRequest request, DateTimeOffset now) => Run(conn =>
     {
         var byType = request.Types is { Count: > 0 };
         using var cmd = Sql(conn, byType ? ClaimByTypeSql : ClaimSql)
@@ -182,7 +180,7 @@ public sealed partial class PostgresJobStore
         if (byType) cmd.Arg("types", request.Types!.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
         using var reader = cmd.ExecuteReader();
         return reader.Read() ? ReadJob(reader) : null;
-    }
+    });
 
     // Success needs no decision from the row (retries and cancel requests do not matter), so
     // the ownership check and the change are one statement; any miss takes the full path below,
@@ -212,19 +210,18 @@ public sealed partial class PostgresJobStore
 
     // A success and the claim of the next job as one statement: one round trip and one commit.
     // The claim runs only when the success matched; the counter trigger sees both changes in
-    // one transition table.
-    private const string SucceedAndClaimSql =
-        "WITH done AS (" + SucceedSql + "), next AS (" + ClaimSqlHead + " AND EXISTS (SELECT FROM done)" + ClaimSqlTail + ") " +
+    // one transition table. The halves share the worker parameter: the finishing attempt's
+    // worker is the one that claims (JobClient.FinishAndClaim sees to it).
+    private static string SucceedAndClaim(string typeFilter) =>
+        "WITH done AS (" + SucceedSql + "), next AS (" + ClaimSqlHead + typeFilter + " AND EXISTS (SELECT FROM done)" + ClaimSqlTail + ") " +
         "SELECT * FROM done UNION ALL SELECT * FROM next";
 
-    private const string SucceedAndClaimByTypeSql =
-        "WITH done AS (" + SucceedSql + "), next AS (" + ClaimSqlHead + " AND job_type = ANY(@types) AND EXISTS (SELECT FROM done)" + ClaimSqlTail + ") " +
-        "SELECT * FROM done UNION ALL SELECT * FROM next";
+    private static readonly string SucceedAndClaimSql = SucceedAndClaim("");
+    private static readonly string SucceedAndClaimByTypeSql = SucceedAndClaim(" AND job_type = ANY(@types)");
 
     public FinishedAndNext FinishAndClaim(FinishRequest request, ClaimRequest next, DateTimeOffset now)
     {
-        // The statement shares its worker parameter between the two halves.
-        if (request.Outcome == JobOutcome.Succeeded && string.Equals(request.WorkerId, next.WorkerId, StringComparison.Ordinal))
+        if (request.Outcome == JobOutcome.Succeeded)
         {
             var both = Run(conn =>
             {
@@ -234,7 +231,7 @@ public sealed partial class PostgresJobStore
                     .Arg("now", Utc(now))
                     .Arg("exit", request.ExitCode, NpgsqlDbType.Integer)
                     .Arg("attempt", request.Attempt, NpgsqlDbType.Integer)
-                    .Arg("worker", PostgresText.Encode(request.WorkerId), NpgsqlDbType.Text)
+                    .Arg("worker", PostgresText.Encode(next.WorkerId), NpgsqlDbType.Text)
                     .Arg("lease", Utc(now + next.Lease))
                     .Arg("host", PostgresText.Encode(next.HostName), NpgsqlDbType.Text)
                     .Arg("maxGpus", next.MaxGpuCount);
@@ -249,11 +246,6 @@ public sealed partial class PostgresJobStore
                 }
                 return done is null ? null : new FinishedAndNext(done, claimed);
             });
-            if (both is not null) return both;
-        }
-        else if (request.Outcome == JobOutcome.Succeeded)
-        {
-            var both = InTransaction((conn, _) => SucceedOwned(conn, request, now) is { } done ? new FinishedAndNext(done, ClaimOne(conn, next, now)) : null);
             if (both is not null) return both;
         }
         return new FinishedAndNext(FinishOther(request, now), null);

@@ -164,6 +164,7 @@ public sealed partial class PostgresJobStore
         if (fires.Count == 0) return results;
         // Schedules in id order, and their jobs in that order (ids rise with schedule and occurrence).
         var ordered = fires.OrderBy(f => f.ScheduleId).ToList();
+        var ids = ordered.Select(f => f.ScheduleId).ToArray();
         var jobs = ordered.SelectMany(f => f.Jobs.Select(j => (f.ScheduleId, Job: j))).ToList();
         var scheduledFor = jobs
             .Select(j => Utc(j.Job.ScheduledFor ?? throw new ArgumentException("A scheduled job needs its occurrence.", nameof(fires))))
@@ -177,9 +178,9 @@ public sealed partial class PostgresJobStore
             // deadlock; the second waits, then finds each row moved on.
             using var batch = new NpgsqlBatch(conn, tx);
             batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT FROM schedules WHERE schedule_id = ANY(@ids) ORDER BY schedule_id FOR UPDATE")
-                .Arg("ids", ordered.Select(f => f.ScheduleId).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+                .Arg("ids", ids, NpgsqlDbType.Array | NpgsqlDbType.Bigint));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(FireSchedulesSql)
-                .Arg("ids", ordered.Select(f => f.ScheduleId).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
+                .Arg("ids", ids, NpgsqlDbType.Array | NpgsqlDbType.Bigint)
                 .Arg("nextRuns", ordered.Select(f => Utc(f.NextRun)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
                 .Arg("lastRuns", ordered.Select(f => Utc(f.LastRun)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
                 .Arg("expected", ordered.Select(f => f.ExpectedNextRun.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
